@@ -1,0 +1,106 @@
+/**
+ * freshtoken — OAuth 2.0 access-token refresher for browsers, Node and Cloudflare Workers.
+ * @packageDocumentation
+ */
+
+/** How the client authenticates to the token endpoint (RFC 6749 §2.3.1). */
+export type ClientAuth = 'client_secret_basic' | 'client_secret_post' | 'none'
+
+/** Options of one refresh-token grant. */
+export interface RefreshOptions {
+  /** Absolute `https:` URL of the token endpoint (`http:` only to loopback or with `allowInsecureHttp`). */
+  tokenUrl: string
+  /** `client_id`. */
+  clientId: string
+  /** `client_secret`, for confidential clients. */
+  clientSecret?: string
+  /** The refresh token (RFC 6749 §6). */
+  refreshToken: string
+  /** Default: `'client_secret_basic'` when a secret is given, else `'none'`. */
+  clientAuth?: ClientAuth
+  /**
+   * `'form'` (default): Basic credentials are `urlenc(id) ":" urlenc(secret)` per RFC 6749 §2.3.1.
+   * `'raw'`: no urlencoding, for servers that do not decode.
+   */
+  basicAuthEncoding?: 'form' | 'raw'
+  /** Sent as `scope`. */
+  scope?: string
+  /** Extra form parameters; may not override those the library sets. */
+  extraParams?: Record<string, string>
+  /** Extra request headers; may not set `Content-Type`, nor `Authorization` with Basic auth. */
+  headers?: Record<string, string>
+  /** Whole request (headers and body), in ms. Default 10000; `Infinity` disables it. */
+  timeoutMs?: number
+  /** Aborts the request; rejects with code `aborted`. */
+  signal?: AbortSignal
+  /** Allow `http:` to hosts that are not loopback. Default false. */
+  allowInsecureHttp?: boolean
+  /** Injected fetch. Default: `globalThis.fetch`, looked up at each call. */
+  fetch?: (input: string, init: RequestInit) => Promise<Response>
+  /** Clock in epoch ms. Default `Date.now`. */
+  now?: () => number
+}
+
+/** A successful token response (RFC 6749 §5.1). */
+export interface TokenSet {
+  /** Non-empty. */
+  accessToken: string
+  /** As sent; `'Bearer'` when the server omits it. */
+  tokenType: string
+  /** Seconds, as sent. */
+  expiresIn?: number
+  /** Epoch ms: time the request was sent + expiresIn·1000. */
+  expiresAt?: number
+  /** From `refreshAccessToken`: present only when the server rotated the refresh token. */
+  refreshToken?: string
+  /** As sent. */
+  scope?: string
+  /** The whole parsed JSON response. */
+  raw: Record<string, unknown>
+}
+
+/** Stable error codes: the server's RFC 6749 §5.2 `error`, or one of freshtoken's own. */
+export type OAuthErrorCode =
+  | 'invalid_options'
+  | 'insecure_url'
+  | 'network_error'
+  | 'timeout'
+  | 'aborted'
+  | 'http_error'
+  | 'invalid_response'
+  | 'invalid_request'
+  | 'invalid_client'
+  | 'invalid_grant'
+  | 'unauthorized_client'
+  | 'unsupported_grant_type'
+  | 'invalid_scope'
+  | (string & {})
+
+/**
+ * Every rejection of freshtoken. An `Error` (with a stack) whose `name` is `'OAuthError'`.
+ * No field, message, `toString()` or `JSON.stringify()` of it contains a secret.
+ * @see https://www.rfc-editor.org/rfc/rfc6749#section-5.2
+ */
+export declare class OAuthError extends Error {
+  private constructor()
+  readonly name: 'OAuthError'
+  readonly code: OAuthErrorCode
+  /** HTTP status, when there was a response. */
+  readonly status?: number
+  /** `error_description` from the server (secrets redacted). */
+  readonly description?: string
+  /** `error_uri` from the server (secrets redacted). */
+  readonly uri?: string
+  /** True for network_error, timeout, 408, 429 and 5xx. */
+  readonly retryable: boolean
+  /** From `Retry-After`, in ms. */
+  readonly retryAfterMs?: number
+  /** The underlying failure (e.g. fetch's TypeError), when there is one. */
+  readonly cause?: unknown
+}
+
+/**
+ * One refresh-token grant: exactly one `POST tokenUrl` through the host's fetch, no retries.
+ * @see https://www.rfc-editor.org/rfc/rfc6749#section-6
+ */
+export declare function refreshAccessToken(options: RefreshOptions): Promise<TokenSet>

@@ -1,0 +1,27 @@
+//! freshtoken: an OAuth 2.0 access-token refresher for JavaScript hosts.
+//!
+//! The crate has two halves. The core (every module but `wasm`) is sans-IO and knows
+//! nothing about JavaScript: it validates options, builds the token request
+//! ([RFC 6749 §6](https://www.rfc-editor.org/rfc/rfc6749#section-6)), parses the token
+//! response and maps failures to stable error codes. It is tested natively with
+//! `cargo test`. The `wasm` module is the only `#[wasm_bindgen]` code: it performs the
+//! request through the host's `fetch` and converts between JS values and the core.
+#![deny(missing_docs)]
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing))]
+
+pub mod error;
+pub mod form;
+pub mod grant;
+pub mod num;
+pub mod response;
+pub mod retry_after;
+pub mod secret;
+pub mod url;
+
+#[cfg(target_arch = "wasm32")]
+pub mod wasm;
+
+pub use error::{Code, Error};
+pub use grant::{BasicEncoding, Client, ClientAuth, HttpRequest};
+pub use response::{BodyError, Json, JsonObject, TokenFields};
+pub use secret::Secret;

@@ -1,0 +1,75 @@
+//! Number formatting and parsing without `core::fmt`, which would cost kilobytes of wasm.
+
+/// Appends the decimal digits of `n` to `out`.
+pub fn push_u64(out: &mut String, n: u64) {
+    let mut digits = [0u8; 20];
+    let mut len = 0;
+    let mut rest = n;
+    for slot in digits.iter_mut().rev() {
+        *slot = b'0' + (rest % 10) as u8;
+        len += 1;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    for &d in digits.iter().skip(digits.len() - len) {
+        out.push(char::from(d));
+    }
+}
+
+/// Parses a plain non-negative decimal such as `7200` or `3599.5`: digits, optionally a
+/// dot and more digits; no sign, exponent, spaces or hex. `None` for anything else.
+pub fn parse_decimal(s: &str) -> Option<f64> {
+    let (int, frac) = match s.split_once('.') {
+        Some((i, f)) => (i, Some(f)),
+        None => (s, None),
+    };
+    let all_digits = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
+    if !all_digits(int) || !frac.map_or(true, all_digits) {
+        return None;
+    }
+    s.parse::<f64>().ok().filter(|v| v.is_finite())
+}
+
+/// Parses 1*DIGIT as a whole number, saturating instead of overflowing.
+pub fn parse_digits(s: &str) -> Option<u64> {
+    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some(s.bytes().fold(0u64, |acc, b| {
+        acc.saturating_mul(10).saturating_add(u64::from(b - b'0'))
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_integers() {
+        for n in [0u64, 7, 10, 408, 7200, u64::MAX] {
+            let mut s = String::new();
+            push_u64(&mut s, n);
+            assert_eq!(s, n.to_string());
+        }
+    }
+
+    #[test]
+    fn parses_decimals_strictly() {
+        assert_eq!(parse_decimal("7200"), Some(7200.0));
+        assert_eq!(parse_decimal("0"), Some(0.0));
+        assert_eq!(parse_decimal("3599.5"), Some(3599.5));
+        for bad in ["", " 7200", "7200 ", "-1", "+1", "1e3", "0x10", "1.", ".5", "Infinity", "NaN", "1.2.3"] {
+            assert_eq!(parse_decimal(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn parses_digits_saturating() {
+        assert_eq!(parse_digits("120"), Some(120));
+        assert_eq!(parse_digits("99999999999999999999999"), Some(u64::MAX));
+        assert_eq!(parse_digits("+1"), None);
+        assert_eq!(parse_digits(""), None);
+    }
+}

@@ -1,0 +1,61 @@
+//! `OAuthError`: a real JS `Error` (stack, `instanceof Error`) that is also
+//! `instanceof OAuthError`, the class this module exports.
+
+use std::cell::OnceCell;
+
+use js_sys::{Object, Reflect};
+use wasm_bindgen::prelude::*;
+
+use super::js::{set, set_opt};
+use crate::error::Error;
+
+/// The class of every error freshtoken rejects with. Instances are made by freshtoken,
+/// not by `new`; test with `instanceof OAuthError` or `err.name === 'OAuthError'`.
+#[wasm_bindgen]
+pub struct OAuthError {
+    _private: (),
+}
+
+thread_local! {
+    static PROTOTYPE: OnceCell<JsValue> = const { OnceCell::new() };
+}
+
+/// `OAuthError.prototype`, made on first use to inherit from `Error.prototype`, so that
+/// errors built with `new Error()` and given this prototype pass both `instanceof` checks.
+/// wasm-bindgen classes cannot `extends Error`; this is the smallest way there.
+fn prototype() -> JsValue {
+    PROTOTYPE.with(|cell| {
+        cell.get_or_init(|| {
+            let proto: JsValue = Object::get_prototype_of(&OAuthError { _private: () }.into()).into();
+            let error_proto = Object::get_prototype_of(&js_sys::Error::new("").into());
+            Object::set_prototype_of(proto.unchecked_ref::<Object>(), &error_proto);
+            // Errors are plain JS objects with no Rust side: nothing to free.
+            let _ = Reflect::delete_property(proto.unchecked_ref::<Object>(), &"free".into());
+            set(&proto, "name", &"OAuthError".into());
+            proto
+        })
+        .clone()
+    })
+}
+
+/// Converts a core error to the `OAuthError` JS sees, with `cause` when there is one.
+pub fn to_js(e: &Error, cause: Option<&JsValue>) -> JsValue {
+    let err: JsValue = js_sys::Error::new(&e.message).into();
+    Object::set_prototype_of(err.unchecked_ref::<Object>(), prototype().unchecked_ref());
+    set(&err, "name", &"OAuthError".into());
+    set(&err, "code", &e.code.as_str().into());
+    set_opt(&err, "status", e.status.map(JsValue::from));
+    set_opt(&err, "description", e.description.as_deref().map(JsValue::from));
+    set_opt(&err, "uri", e.uri.as_deref().map(JsValue::from));
+    set(&err, "retryable", &e.retryable().into());
+    set_opt(&err, "retryAfterMs", e.retry_after_ms.map(JsValue::from));
+    if let Some(cause) = cause {
+        // Not enumerable, like the standard `cause`: JSON.stringify(err) shows only our fields.
+        let desc = Object::new();
+        set(&desc, "value", cause);
+        set(&desc, "configurable", &true.into());
+        set(&desc, "writable", &true.into());
+        let _ = Reflect::define_property(err.unchecked_ref::<Object>(), &"cause".into(), &desc);
+    }
+    err
+}

@@ -1,0 +1,259 @@
+//! One `POST` through the host's `fetch`, bounded as a whole (headers and body) by
+//! `timeoutMs` and the caller's `AbortSignal`, then parsed by the core.
+
+use js_sys::{Array, Function, JsString, Object, Promise, Uint8Array};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{AbortController, AbortSignal};
+
+use super::error::to_js;
+use super::js::{self, get, set, BodyReader, BodyStream, HeaderMap, JsObject, TextDecoder};
+use super::options::RefreshOptions;
+use crate::error::{Code, Error};
+use crate::grant::{refresh_request, HttpRequest};
+use crate::num::{parse_digits, push_u64};
+use crate::response::{parse_token_response, BodyError, Received, TokenFields, MAX_BODY_BYTES};
+use crate::secret::Secret;
+
+/// A stream that yields this many chunks without ending is cut off (with the byte cap,
+/// this bounds the read loop even without a timeout).
+const MAX_CHUNKS: usize = 1 << 16;
+
+/// `setTimeout` takes a signed 32-bit delay; longer ones fire at once, so they mean "none".
+const MAX_TIMER_MS: f64 = 2_147_483_647.0;
+
+/// One refresh-token grant: the token fields and the parsed JSON (`raw`).
+pub async fn refresh(opts: &RefreshOptions, refresh_token: &Secret) -> Result<(TokenFields, JsValue), JsValue> {
+    let req = refresh_request(&opts.client, refresh_token, opts.scope.as_deref(), &opts.extras)
+        .map_err(|e| to_js(&e, None))?;
+    let client_secret = opts.client.secret.as_ref().map_or("", Secret::expose);
+    exchange(opts, &req, &[client_secret, refresh_token.expose()]).await
+}
+
+/// Sends `req` and parses the answer; `secrets` are redacted from server texts.
+pub async fn exchange(opts: &RefreshOptions, req: &HttpRequest, secrets: &[&str]) -> Result<(TokenFields, JsValue), JsValue> {
+    let sent_at = now(opts.now.as_ref())?;
+    let got = post(opts, req).await?;
+    let received = Received {
+        status: got.status,
+        retry_after: got.retry_after.as_deref(),
+        sent_at,
+        now: now(opts.now.as_ref())?,
+    };
+    let raw = got.body.clone().unwrap_or(JsValue::UNDEFINED);
+    let object = got.body.map(JsObject);
+    let fields = parse_token_response(&received, object.as_ref().map_err(|e| *e), secrets).map_err(|e| to_js(&e, None))?;
+    Ok((fields, raw))
+}
+
+/// The caller's clock (`options.now`), or `Date.now`. Whatever `now` throws passes through.
+pub fn now(clock: Option<&Function>) -> Result<f64, JsValue> {
+    let Some(f) = clock else {
+        return Ok(js_sys::Date::now());
+    };
+    f.call0(&JsValue::UNDEFINED)?
+        .as_f64()
+        .filter(|t| t.is_finite())
+        .ok_or_else(|| to_js(&Error::invalid_option("now", "must return a finite number"), None))
+}
+
+/// What `fetch` gave us.
+struct Got {
+    status: u16,
+    retry_after: Option<String>,
+    body: Result<JsValue, BodyError>,
+}
+
+async fn post(opts: &RefreshOptions, req: &HttpRequest) -> Result<Got, JsValue> {
+    let fetch = match &opts.fetch {
+        Some(f) => f.clone(),
+        None => get(&js_sys::global(), "fetch").dyn_into::<Function>().map_err(|_| {
+            to_js(&Error::invalid_option("fetch", "is required: this host has no global fetch"), None)
+        })?,
+    };
+    let deadline = Deadline::start(opts.timeout_ms, opts.signal.as_ref())?;
+    let init = request_init(req, &deadline.controller.signal());
+    let pending = fetch
+        .call2(&JsValue::UNDEFINED, &opts.token_url.as_str().into(), &init)
+        .map(|p| Promise::resolve(&p))
+        .map_err(|e| deadline.fail(Interrupt::Failed(e)))?;
+    let response = deadline.race(pending).await?;
+    let status = get(&response, "status").as_f64().filter(|s| s.fract() == 0.0 && (0.0..=599.0).contains(s));
+    let Some(status) = status.filter(|_| response.is_object()) else {
+        return Err(to_js(&Error::new(Code::InvalidResponse, "fetch did not resolve to a Response"), None));
+    };
+    let headers: HeaderMap = get(&response, "headers").unchecked_into();
+    let header = |name| headers.get(name).ok().flatten();
+    let body = match header("content-length").as_deref().and_then(parse_digits) {
+        Some(n) if n > MAX_BODY_BYTES as u64 => Err(BodyError::TooLarge),
+        _ => read_body(&deadline, &response).await?,
+    };
+    Ok(Got { status: status as u16, retry_after: header("retry-after"), body })
+}
+
+fn request_init(req: &HttpRequest, signal: &AbortSignal) -> JsValue {
+    let headers: JsValue = Object::new().into();
+    for (name, value) in &req.headers {
+        set(&headers, name, &value.as_str().into());
+    }
+    let init: JsValue = Object::new().into();
+    set(&init, "method", &"POST".into());
+    set(&init, "headers", &headers);
+    set(&init, "body", &req.body.as_str().into());
+    set(&init, "redirect", &"manual".into());
+    set(&init, "signal", signal);
+    init
+}
+
+/// Reads the whole body (at most 1 MiB) and parses it as a JSON object.
+async fn read_body(deadline: &Deadline, response: &JsValue) -> Result<Result<JsValue, BodyError>, JsValue> {
+    let stream = get(response, "body");
+    let text = if stream.is_object() {
+        match read_capped(deadline, stream.unchecked_ref()).await? {
+            Some(text) => text,
+            None => return Ok(Err(BodyError::TooLarge)),
+        }
+    } else {
+        JsString::from("")
+    };
+    if text.length() as usize > MAX_BODY_BYTES {
+        return Ok(Err(BodyError::TooLarge));
+    }
+    Ok(match js::json_parse(&text) {
+        Ok(v) if v.is_object() && !Array::is_array(&v) => Ok(v),
+        _ => Err(BodyError::NotJsonObject),
+    })
+}
+
+/// Streams the body through a `TextDecoder`, counting bytes; `None` once past the cap.
+/// The text stays a JS string: it goes straight to `JSON.parse`.
+async fn read_capped(deadline: &Deadline, stream: &BodyStream) -> Result<Option<JsString>, JsValue> {
+    let unreadable = |e: JsValue| deadline.fail(Interrupt::Failed(e));
+    let reader = stream.get_reader().map_err(unreadable)?;
+    let decoder = TextDecoder::new().map_err(unreadable)?;
+    let streaming: JsValue = Object::new().into();
+    set(&streaming, "stream", &true.into());
+    let mut text = JsString::from("");
+    let mut bytes = 0usize;
+    for _ in 0..MAX_CHUNKS {
+        let chunk = deadline.race(reader.read().map_err(unreadable)?).await?;
+        if get(&chunk, "done").is_truthy() {
+            let tail = decoder.decode(&JsValue::UNDEFINED, &JsValue::UNDEFINED).map_err(unreadable)?;
+            return Ok(Some(text.concat(&tail.into())));
+        }
+        let value = get(&chunk, "value");
+        bytes = bytes.saturating_add(value.dyn_ref::<Uint8Array>().map_or(0, |a| a.byte_length() as usize));
+        if bytes > MAX_BODY_BYTES {
+            cancel(reader);
+            return Ok(None);
+        }
+        let piece: JsValue = decoder.decode(&value, &streaming).map_err(unreadable)?.into();
+        text = text.concat(&piece);
+    }
+    cancel(reader);
+    Ok(None)
+}
+
+/// Stops reading a body we will not use; its outcome does not matter.
+fn cancel(reader: BodyReader) {
+    if let Ok(p) = reader.cancel() {
+        wasm_bindgen_futures::spawn_local(async move {
+            let _ = JsFuture::from(p).await;
+        });
+    }
+}
+
+/// Why a raced step did not finish.
+enum Interrupt {
+    Timeout,
+    Aborted,
+    Failed(JsValue),
+}
+
+/// The time limit and the caller's signal for one request. Every awaited step races
+/// against them, so a `fetch` or body stream that ignores the abort still cannot hang us.
+/// Dropping it clears the timer, detaches from the caller's signal and aborts the request.
+struct Deadline {
+    controller: AbortController,
+    timeout_ms: f64,
+    /// The value the timer rejects with: identity tells a timeout from other failures.
+    token: JsValue,
+    timer: Option<(Promise, JsValue)>,
+    signal: Option<(AbortSignal, Promise, Function)>,
+}
+
+impl Deadline {
+    fn start(timeout_ms: f64, signal: Option<&AbortSignal>) -> Result<Deadline, JsValue> {
+        let token: JsValue = Object::new().into();
+        let controller = AbortController::new()?;
+        let mut deadline = Deadline { controller, timeout_ms, token, timer: None, signal: None };
+        if let Some(s) = signal {
+            if s.aborted() {
+                return Err(deadline.fail(Interrupt::Aborted));
+            }
+            let mut listener = None;
+            let p = Promise::new(&mut |_, reject| {
+                let _ = s.add_event_listener_with_callback("abort", &reject);
+                listener = Some(reject);
+            });
+            deadline.signal = listener.map(|l| (s.clone(), p, l));
+        }
+        if timeout_ms <= MAX_TIMER_MS {
+            let mut id = JsValue::UNDEFINED;
+            let token = &deadline.token;
+            let p = Promise::new(&mut |_, reject| id = js::set_timeout(&reject, timeout_ms, token));
+            deadline.timer = Some((p, id));
+        }
+        Ok(deadline)
+    }
+
+    async fn race(&self, step: Promise) -> Result<JsValue, JsValue> {
+        let racers = Array::of1(&step);
+        if let Some((p, _)) = &self.timer {
+            racers.push(p);
+        }
+        if let Some((_, p, _)) = &self.signal {
+            racers.push(p);
+        }
+        JsFuture::from(Promise::race(&racers)).await.map_err(|reason| {
+            let why = if reason == self.token {
+                Interrupt::Timeout
+            } else if self.signal.as_ref().is_some_and(|(s, _, _)| s.aborted()) {
+                Interrupt::Aborted
+            } else {
+                Interrupt::Failed(reason)
+            };
+            self.fail(why)
+        })
+    }
+
+    fn fail(&self, why: Interrupt) -> JsValue {
+        match why {
+            Interrupt::Timeout => {
+                let mut m = String::from("no complete response within timeoutMs (");
+                push_u64(&mut m, self.timeout_ms as u64);
+                m.push_str(" ms)");
+                to_js(&Error::new(Code::Timeout, m), None)
+            }
+            Interrupt::Aborted => {
+                let reason = self.signal.as_ref().map(|(s, _, _)| s.reason());
+                to_js(&Error::new(Code::Aborted, "aborted by the caller's signal"), reason.as_ref())
+            }
+            Interrupt::Failed(cause) => {
+                to_js(&Error::new(Code::NetworkError, "the token endpoint could not be reached"), Some(&cause))
+            }
+        }
+    }
+}
+
+impl Drop for Deadline {
+    fn drop(&mut self) {
+        if let Some((_, id)) = &self.timer {
+            js::clear_timeout(id);
+        }
+        if let Some((s, _, listener)) = &self.signal {
+            let _ = s.remove_event_listener_with_callback("abort", listener);
+        }
+        self.controller.abort();
+    }
+}

@@ -1,0 +1,104 @@
+//! Small helpers over `js_sys::Reflect` and the host globals freshtoken uses.
+
+use js_sys::{Function, JsString, Object, Reflect};
+use wasm_bindgen::prelude::*;
+
+use crate::response::{Json, JsonObject, TokenFields};
+use crate::secret::Secret;
+
+#[wasm_bindgen]
+extern "C" {
+    /// The host's `setTimeout`, looked up on the global object at each call.
+    #[wasm_bindgen(js_name = setTimeout)]
+    pub fn set_timeout(handler: &Function, ms: f64, arg: &JsValue) -> JsValue;
+    /// The host's `clearTimeout`.
+    #[wasm_bindgen(js_name = clearTimeout)]
+    pub fn clear_timeout(id: &JsValue);
+    /// `JSON.parse` on a JS string, without copying it through wasm memory.
+    #[wasm_bindgen(js_namespace = JSON, js_name = parse, catch)]
+    pub fn json_parse(text: &JsString) -> Result<JsValue, JsValue>;
+}
+
+/// `obj[key]`, or `undefined` when reading throws (a hostile getter or Proxy).
+pub fn get(obj: &JsValue, key: &str) -> JsValue {
+    Reflect::get(obj, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+}
+
+/// `obj[key] = value` on an object freshtoken created itself.
+pub fn set(obj: &JsValue, key: &str, value: &JsValue) {
+    let _ = Reflect::set(obj, &JsValue::from_str(key), value);
+}
+
+/// Sets `key` only when `value` is present.
+pub fn set_opt(obj: &JsValue, key: &str, value: Option<JsValue>) {
+    if let Some(v) = value {
+        set(obj, key, &v);
+    }
+}
+
+/// A parsed JSON object, read field by field.
+pub struct JsObject(pub JsValue);
+
+impl JsonObject for JsObject {
+    fn field(&self, key: &str) -> Json {
+        let v = get(&self.0, key);
+        if v.is_undefined() {
+            Json::Missing
+        } else if v.is_null() {
+            Json::Null
+        } else if let Some(s) = v.as_string() {
+            Json::Str(s)
+        } else if let Some(n) = v.as_f64() {
+            Json::Num(n)
+        } else {
+            Json::Other
+        }
+    }
+}
+
+/// The TokenSet object JS receives. `refresh_token` is the one to show: the rotated one
+/// for `refreshAccessToken`, the one in use for a cache.
+pub fn token_set(t: &TokenFields, raw: &JsValue, refresh_token: Option<&Secret>) -> JsValue {
+    let obj: JsValue = Object::new().into();
+    set(&obj, "accessToken", &t.access_token.expose().into());
+    set(&obj, "tokenType", &t.token_type.as_str().into());
+    set_opt(&obj, "expiresIn", t.expires_in.map(JsValue::from));
+    set_opt(&obj, "expiresAt", t.expires_at.map(JsValue::from));
+    set_opt(&obj, "refreshToken", refresh_token.map(|r| r.expose().into()));
+    set_opt(&obj, "scope", t.scope.as_deref().map(JsValue::from));
+    set(&obj, "raw", raw);
+    obj
+}
+
+#[wasm_bindgen]
+extern "C" {
+    /// A WHATWG `TextDecoder` (UTF-8); present in every supported host.
+    pub type TextDecoder;
+    /// `new TextDecoder()`.
+    #[wasm_bindgen(constructor, catch)]
+    pub fn new() -> Result<TextDecoder, JsValue>;
+    /// `decoder.decode(chunk, options)`.
+    #[wasm_bindgen(method, catch)]
+    pub fn decode(this: &TextDecoder, chunk: &JsValue, options: &JsValue) -> Result<JsString, JsValue>;
+
+    /// The `getReader()` side of a `ReadableStream` response body.
+    pub type BodyStream;
+    /// `body.getReader()`.
+    #[wasm_bindgen(method, catch, js_name = getReader)]
+    pub fn get_reader(this: &BodyStream) -> Result<BodyReader, JsValue>;
+
+    /// A `ReadableStreamDefaultReader`.
+    pub type BodyReader;
+    /// `reader.read()`.
+    #[wasm_bindgen(method, catch)]
+    pub fn read(this: &BodyReader) -> Result<js_sys::Promise, JsValue>;
+    /// `reader.cancel()`.
+    #[wasm_bindgen(method, catch)]
+    pub fn cancel(this: &BodyReader) -> Result<js_sys::Promise, JsValue>;
+
+    /// Anything with a `get(name)` method, like `Headers`.
+    pub type HeaderMap;
+    /// `headers.get(name)`.
+    #[wasm_bindgen(method, catch)]
+    pub fn get(this: &HeaderMap, name: &str) -> Result<Option<String>, JsValue>;
+}

@@ -1,0 +1,168 @@
+//! Reading and validating the JS options object. Every problem is `invalid_options` (or
+//! `insecure_url`) naming the option, never quoting its value.
+
+use js_sys::{Array, Function, Object};
+use wasm_bindgen::{JsCast, JsValue};
+use web_sys::{AbortSignal, Url};
+
+use super::js::get;
+use crate::error::Error;
+use crate::grant::{BasicEncoding, Client, ClientAuth, Extras};
+use crate::secret::Secret;
+use crate::url::{check_token_url, UrlParts};
+
+/// `timeoutMs` when not given.
+const DEFAULT_TIMEOUT_MS: f64 = 10_000.0;
+
+/// Validated options of one refresh.
+pub struct RefreshOptions {
+    /// The token URL, as the WHATWG parser normalised it.
+    pub token_url: String,
+    /// Who is asking and how it authenticates.
+    pub client: Client,
+    /// The refresh token from the options.
+    pub refresh_token: Secret,
+    /// `scope`.
+    pub scope: Option<String>,
+    /// `extraParams` and `headers`.
+    pub extras: Extras,
+    /// `timeoutMs`; infinite means no timer.
+    pub timeout_ms: f64,
+    /// The caller's abort signal.
+    pub signal: Option<AbortSignal>,
+    /// An injected `fetch`.
+    pub fetch: Option<Function>,
+    /// An injected clock.
+    pub now: Option<Function>,
+}
+
+impl RefreshOptions {
+    /// Reads every option of `refreshAccessToken` from `v`.
+    pub fn from_js(v: &JsValue) -> Result<RefreshOptions, Error> {
+        if !v.is_object() {
+            return Err(Error::invalid_option("options", "must be an object"));
+        }
+        let secret = opt_string(v, "clientSecret")?.map(Secret::new);
+        let client_auth = match opt_string(v, "clientAuth")? {
+            None => None,
+            Some(s) => Some(ClientAuth::parse(&s).ok_or_else(|| bad("clientAuth"))?),
+        };
+        let basic_encoding = match opt_string(v, "basicAuthEncoding")?.as_deref() {
+            None | Some("form") => BasicEncoding::Form,
+            Some("raw") => BasicEncoding::Raw,
+            Some(_) => return Err(bad("basicAuthEncoding")),
+        };
+        let client = Client::new(req_string(v, "clientId")?, secret, client_auth, basic_encoding)?;
+        let allow_insecure = opt_bool(v, "allowInsecureHttp")?.unwrap_or(false);
+        let refresh_token = Secret::new(req_string(v, "refreshToken")?);
+        Ok(RefreshOptions {
+            token_url: token_url(&req_string(v, "tokenUrl")?, allow_insecure)?,
+            client,
+            refresh_token,
+            scope: opt_string(v, "scope")?,
+            extras: Extras { params: opt_record(v, "extraParams")?, headers: opt_record(v, "headers")? },
+            timeout_ms: timeout(v)?,
+            signal: opt_signal(v)?,
+            fetch: opt_function(v, "fetch")?,
+            now: opt_function(v, "now")?,
+        })
+    }
+}
+
+fn bad(name: &str) -> Error {
+    Error::invalid_option(name, "has an unsupported value")
+}
+
+/// Parses with the host's WHATWG `URL` (what `fetch` itself will use), then applies the
+/// scheme and loopback rules.
+fn token_url(raw: &str, allow_insecure: bool) -> Result<String, Error> {
+    let url = Url::new(raw).map_err(|_| Error::invalid_option("tokenUrl", "must be an absolute URL"))?;
+    let href = url.href();
+    let parts = UrlParts {
+        protocol: &url.protocol(),
+        hostname: &url.hostname(),
+        href: &href,
+        has_credentials: !url.username().is_empty() || !url.password().is_empty(),
+    };
+    check_token_url(&parts, allow_insecure)?;
+    Ok(href)
+}
+
+fn timeout(v: &JsValue) -> Result<f64, Error> {
+    let t = get(v, "timeoutMs");
+    if t.is_undefined() {
+        return Ok(DEFAULT_TIMEOUT_MS);
+    }
+    match t.as_f64() {
+        Some(ms) if ms > 0.0 => Ok(ms), // Infinity: no timer
+        _ => Err(Error::invalid_option("timeoutMs", "must be a positive number")),
+    }
+}
+
+/// A required non-empty string.
+pub fn req_string(v: &JsValue, name: &str) -> Result<String, Error> {
+    opt_string(v, name)?
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| Error::invalid_option(name, "must be a non-empty string"))
+}
+
+/// An optional string; `undefined` and `null` mean absent.
+pub fn opt_string(v: &JsValue, name: &str) -> Result<Option<String>, Error> {
+    let x = get(v, name);
+    if x.is_undefined() || x.is_null() {
+        return Ok(None);
+    }
+    x.as_string().map(Some).ok_or_else(|| Error::invalid_option(name, "must be a string"))
+}
+
+/// An optional boolean.
+pub fn opt_bool(v: &JsValue, name: &str) -> Result<Option<bool>, Error> {
+    let x = get(v, name);
+    if x.is_undefined() {
+        return Ok(None);
+    }
+    x.as_bool().map(Some).ok_or_else(|| Error::invalid_option(name, "must be a boolean"))
+}
+
+/// An optional function.
+pub fn opt_function(v: &JsValue, name: &str) -> Result<Option<Function>, Error> {
+    let x = get(v, name);
+    if x.is_undefined() {
+        return Ok(None);
+    }
+    x.dyn_into::<Function>().map(Some).map_err(|_| Error::invalid_option(name, "must be a function"))
+}
+
+/// An optional `AbortSignal` (anything with a boolean `aborted` and `addEventListener`).
+fn opt_signal(v: &JsValue) -> Result<Option<AbortSignal>, Error> {
+    let x = get(v, "signal");
+    if x.is_undefined() {
+        return Ok(None);
+    }
+    let looks_right = get(&x, "aborted").as_bool().is_some() && get(&x, "addEventListener").is_function();
+    if !looks_right {
+        return Err(Error::invalid_option("signal", "must be an AbortSignal"));
+    }
+    Ok(Some(x.unchecked_into()))
+}
+
+/// An optional `Record<string, string>`, as its own enumerable entries in order.
+pub fn opt_record(v: &JsValue, name: &str) -> Result<Vec<(String, String)>, Error> {
+    let x = get(v, name);
+    if x.is_undefined() || x.is_null() {
+        return Ok(Vec::new());
+    }
+    if !x.is_object() || Array::is_array(&x) {
+        return Err(Error::invalid_option(name, "must be an object of strings"));
+    }
+    let mut out = Vec::new();
+    for entry in Object::entries(x.unchecked_ref()).iter() {
+        let key = get(&entry, "0").as_string();
+        let value = get(&entry, "1").as_string();
+        match (key, value) {
+            (Some(k), Some(v)) => out.push((k, v)),
+            _ => return Err(Error::invalid_option(name, "must be an object of strings")),
+        }
+    }
+    Ok(out)
+}
