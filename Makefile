@@ -1,0 +1,70 @@
+# freshtoken — build and test entry point. README.md gives the two commands a newcomer
+# runs: `make demo` and `make test`. Both install what they need through .ci/setup.
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+export PATH := $(CURDIR)/tests/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
+
+TEST_PORT ?= 47811
+VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
+RUST_SRC := $(shell find src -name '*.rs') Cargo.toml Cargo.lock
+PKG_FILES := $(wildcard pkg-template/*)
+WASM_PACK := wasm-pack build --release --no-pack --no-typescript
+SERVE := node tests/server/serve.mjs --port $(TEST_PORT) --
+
+.PHONY: help setup build pkg pack test lint test-native test-wasm test-js size clean
+
+help:
+	@echo "make demo   freshtoken keeping a token fresh against a bundled local token server"
+	@echo "make test   every test (installs what it needs first)"
+	@echo "make pack   dist/freshtoken-$(VERSION).tgz"
+
+setup:
+	@bash .ci/setup
+
+# One cargo build serves both glues: the .wasm is byte-identical for --target web and nodejs.
+build/web/freshtoken.js build/node/freshtoken.js &: $(RUST_SRC)
+	$(WASM_PACK) --target web --out-dir build/web
+	$(WASM_PACK) --target nodejs --out-dir build/node
+	cmp build/web/freshtoken_bg.wasm build/node/freshtoken_bg.wasm
+
+build: build/web/freshtoken.js
+
+build/pkg/package.json: build/web/freshtoken.js build/node/freshtoken.js $(PKG_FILES) README.md
+	rm -rf build/pkg && mkdir -p build/pkg
+	cp pkg-template/* README.md build/pkg/
+	cp build/web/freshtoken.js build/web/freshtoken_bg.wasm build/pkg/
+	cp build/node/freshtoken.js build/pkg/freshtoken.cjs
+	grep -q '"version": "$(VERSION)"' build/pkg/package.json || { echo "pkg-template/package.json version != Cargo.toml $(VERSION)"; exit 1; }
+
+pkg: build/pkg/package.json
+
+dist/freshtoken-$(VERSION).tgz: build/pkg/package.json
+	rm -rf dist && mkdir -p dist
+	cd build/pkg && npm pack --silent --pack-destination ../../dist >/dev/null
+	@ls -l dist
+
+pack: setup dist/freshtoken-$(VERSION).tgz
+
+lint:
+	cargo fmt --check
+	cargo clippy --all-targets -- -D warnings
+	cargo clippy --target wasm32-unknown-unknown --all-targets -- -D warnings
+
+test-native:
+	cargo test
+
+test-wasm:
+	$(SERVE) wasm-pack test --node
+	WASM_BINDGEN_USE_BROWSER=1 $(SERVE) wasm-pack test --headless --chrome --chromedriver /usr/bin/chromedriver
+
+test-js: dist/freshtoken-$(VERSION).tgz
+	FRESHTOKEN_TGZ=$(CURDIR)/dist/freshtoken-$(VERSION).tgz node --test --test-concurrency=1 tests/js/
+
+test: setup lint test-native test-wasm test-js size
+
+size: build/pkg/package.json
+	@node tests/size.mjs build/pkg
+
+clean:
+	rm -rf build dist test-output

@@ -1,0 +1,57 @@
+// Shared by the packed-tarball tests: temp projects with the tarball installed, and the
+// token server.
+import { execFile } from 'node:child_process'
+import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { promisify } from 'node:util'
+
+export const run = promisify(execFile)
+export const TGZ = process.env.FRESHTOKEN_TGZ
+if (!TGZ) throw new Error('FRESHTOKEN_TGZ is not set: run through `make test-js`')
+
+export const CLIENT_ID = '3f2b8c1e-9d4a-4e7b-8f6c-2a1d0e9b7c55'
+export const CLIENT_SECRET = 'edgetag-demo-secret'
+
+/** A fresh project folder with `files` written and the packed tarball installed. */
+export async function project(name, files) {
+  const dir = mkdtempSync(join(tmpdir(), `freshtoken-${name}-`))
+  for (const [path, text] of Object.entries(files)) {
+    mkdirSync(dirname(join(dir, path)), { recursive: true })
+    writeFileSync(join(dir, path), text)
+  }
+  await run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', TGZ], { cwd: dir, timeout: 120_000 })
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) }
+}
+
+/** The script every host runs: one good refresh and one invalid_grant, results as JSON. */
+export const HOST_SCRIPT = `
+async function check({ refreshAccessToken, OAuthError }, origin) {
+  const base = { clientId: ${JSON.stringify(CLIENT_ID)}, clientSecret: ${JSON.stringify(CLIENT_SECRET)}, refreshToken: 'rt-initial' }
+  const ok = await refreshAccessToken({ ...base, tokenUrl: origin + '/v1/oauth-app/client/token' })
+  let err
+  try { await refreshAccessToken({ ...base, tokenUrl: origin + '/f/invalid_grant' }) } catch (e) { err = e }
+  return {
+    accessToken: ok.accessToken, tokenType: ok.tokenType, expiresIn: ok.expiresIn, rawExpiresIn: ok.raw.expires_in,
+    err: { name: err.name, code: err.code, status: err.status, description: err.description, retryable: err.retryable,
+           isError: err instanceof Error, isOAuthError: err instanceof OAuthError, hasStack: typeof err.stack === 'string',
+           json: JSON.stringify(err) },
+  }
+}
+`
+
+/** Assertions shared by every host test. */
+export function assertHostResult(assert, r) {
+  assert.match(r.accessToken, /^at-/)
+  assert.equal(r.tokenType, 'Bearer')
+  assert.equal(r.expiresIn, 7200)
+  assert.equal(r.rawExpiresIn, 7200)
+  assert.deepEqual(
+    { ...r.err, json: undefined },
+    { name: 'OAuthError', code: 'invalid_grant', status: 400, description: 'injected invalid_grant', retryable: false,
+      isError: true, isOAuthError: true, hasStack: true, json: undefined },
+  )
+  assert.deepEqual(JSON.parse(r.err.json), {
+    name: 'OAuthError', code: 'invalid_grant', status: 400, description: 'injected invalid_grant', retryable: false,
+  })
+}

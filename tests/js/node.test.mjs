@@ -1,0 +1,44 @@
+// The packed tarball in fresh Node projects: ESM `import` and CommonJS `require`.
+import assert from 'node:assert/strict'
+import { after, before, test } from 'node:test'
+import { startTokenServer } from '../server/token-server.mjs'
+import { HOST_SCRIPT, assertHostResult, project, run } from './helpers.mjs'
+
+let server
+before(async () => { server = await startTokenServer() })
+after(() => server.close())
+
+for (const [kind, type, file, load] of [
+  ['esm', 'module', 'main.mjs', `import * as ft from 'freshtoken'`],
+  ['cjs', 'commonjs', 'main.cjs', `const ft = require('freshtoken')`],
+]) {
+  test(`node ${kind}: import, refresh, OAuthError`, async () => {
+    const p = await project(`node-${kind}`, {
+      'package.json': JSON.stringify({ name: 'app', private: true, type }),
+      [file]: `${load}\n${HOST_SCRIPT}\ncheck(ft, process.argv[2]).then((r) => console.log(JSON.stringify({ exports: Object.keys(ft).sort(), ...r })))`,
+    })
+    try {
+      const { stdout } = await run('node', [file, server.origin], { cwd: p.dir, timeout: 30_000 })
+      const r = JSON.parse(stdout)
+      assert.deepEqual(r.exports.filter((k) => k !== 'default'), ['OAuthError', 'refreshAccessToken'])
+      assertHostResult(assert, r)
+    } finally {
+      p.cleanup()
+    }
+  })
+}
+
+test('node: the README one-liners print function', async () => {
+  const p = await project('node-oneliner', { 'package.json': '{"name":"app","private":true}' })
+  try {
+    const esm = await run('node', ['-e', "import('freshtoken').then(m => console.log(typeof m.refreshAccessToken))"], { cwd: p.dir })
+    assert.equal(esm.stdout.trim(), 'function')
+    const cjs = await run('node', ['-e', "console.log(typeof require('freshtoken').refreshAccessToken)"], { cwd: p.dir })
+    assert.equal(cjs.stdout.trim(), 'function')
+    const both = await run('node', ['--input-type=module', '-e',
+      "import { createRequire } from 'node:module'; import * as e from 'freshtoken'; const c = createRequire(process.cwd() + '/x.js')('freshtoken'); console.log(e.OAuthError === c.OAuthError)"], { cwd: p.dir })
+    assert.equal(both.stdout.trim(), 'true', 'ESM and CJS share one instance and one OAuthError class')
+  } finally {
+    p.cleanup()
+  }
+})
