@@ -12,7 +12,7 @@ PKG_FILES := $(wildcard pkg-template/*)
 WASM_PACK := wasm-pack build --release --no-pack --no-typescript
 SERVE := node tests/server/serve.mjs --port $(TEST_PORT) --
 
-.PHONY: help setup build pkg pack test lint test-native test-wasm test-js size clean
+.PHONY: help setup build pkg pack demo test lint test-native test-wasm test-js size clean
 
 help:
 	@echo "make demo   freshtoken keeping a token fresh against a bundled local token server"
@@ -45,6 +45,10 @@ dist/freshtoken-$(VERSION).tgz: build/pkg/package.json
 	@ls -l dist
 
 pack: setup dist/freshtoken-$(VERSION).tgz
+
+DEMO_PORT ?= 47900
+demo: setup build/pkg/package.json
+	node tests/server/serve.mjs --port $(DEMO_PORT) -- node examples/node.mjs http://127.0.0.1:$(DEMO_PORT)/v1/oauth-app/client/token
 
 lint:
 	cargo fmt --check

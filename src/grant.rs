@@ -3,8 +3,8 @@
 //! client authentication is §2.3.1.
 
 use crate::error::Error;
-use crate::form::{basic_auth, Form};
 pub use crate::form::BasicEncoding;
+use crate::form::{basic_auth, Form};
 use crate::secret::Secret;
 
 /// How the client authenticates to the token endpoint.
@@ -53,13 +53,28 @@ impl Client {
         basic_encoding: BasicEncoding,
     ) -> Result<Client, Error> {
         if id.is_empty() {
-            return Err(Error::invalid_option("clientId", "must be a non-empty string"));
+            return Err(Error::invalid_option(
+                "clientId",
+                "must be a non-empty string",
+            ));
         }
-        let auth = auth.unwrap_or(if secret.is_some() { ClientAuth::Basic } else { ClientAuth::None });
+        let auth = auth.unwrap_or(if secret.is_some() {
+            ClientAuth::Basic
+        } else {
+            ClientAuth::None
+        });
         if auth != ClientAuth::None && secret.is_none() {
-            return Err(Error::invalid_option("clientSecret", "is required by this clientAuth"));
+            return Err(Error::invalid_option(
+                "clientSecret",
+                "is required by this clientAuth",
+            ));
         }
-        Ok(Client { id, secret, auth, basic_encoding })
+        Ok(Client {
+            id,
+            secret,
+            auth,
+            basic_encoding,
+        })
     }
 
     fn secret(&self) -> &str {
@@ -93,9 +108,15 @@ pub fn refresh_request(
     extras: &Extras,
 ) -> Result<HttpRequest, Error> {
     if refresh_token.expose().is_empty() {
-        return Err(Error::invalid_option("refreshToken", "must be a non-empty string"));
+        return Err(Error::invalid_option(
+            "refreshToken",
+            "must be a non-empty string",
+        ));
     }
-    let mut grant = vec![("grant_type", "refresh_token"), ("refresh_token", refresh_token.expose())];
+    let mut grant = vec![
+        ("grant_type", "refresh_token"),
+        ("refresh_token", refresh_token.expose()),
+    ];
     if let Some(scope) = scope {
         grant.push(("scope", scope));
     }
@@ -105,7 +126,11 @@ pub fn refresh_request(
 /// Builds a token request for any grant: the `grant` parameters first, then the caller's
 /// `extraParams`, then the client's body credentials. Parameters the library sets itself
 /// cannot be overridden through `extraParams`.
-pub fn token_request(client: &Client, grant: &[(&str, &str)], extras: &Extras) -> Result<HttpRequest, Error> {
+pub fn token_request(
+    client: &Client,
+    grant: &[(&str, &str)],
+    extras: &Extras,
+) -> Result<HttpRequest, Error> {
     let mut body_auth: Vec<(&str, &str)> = Vec::new();
     if client.auth != ClientAuth::Basic {
         body_auth.push(("client_id", &client.id));
@@ -118,22 +143,31 @@ pub fn token_request(client: &Client, grant: &[(&str, &str)], extras: &Extras) -
         form.push(name, value);
     }
     for (name, value) in &extras.params {
-        let reserved = name == "client_secret"
-            || grant.iter().chain(&body_auth).any(|(n, _)| n == name);
+        let reserved =
+            name == "client_secret" || grant.iter().chain(&body_auth).any(|(n, _)| n == name);
         if reserved {
-            return Err(Error::invalid_option("extraParams", "may not set a parameter the library sets"));
+            return Err(Error::invalid_option(
+                "extraParams",
+                "may not set a parameter the library sets",
+            ));
         }
         form.push(name, value);
     }
     for (name, value) in &body_auth {
         form.push(name, value);
     }
-    Ok(HttpRequest { headers: headers(client, &extras.headers)?, body: form.finish() })
+    Ok(HttpRequest {
+        headers: headers(client, &extras.headers)?,
+        body: form.finish(),
+    })
 }
 
 fn headers(client: &Client, extra: &[(String, String)]) -> Result<Vec<(String, String)>, Error> {
     let mut out = vec![
-        (String::from("content-type"), String::from("application/x-www-form-urlencoded")),
+        (
+            String::from("content-type"),
+            String::from("application/x-www-form-urlencoded"),
+        ),
         (String::from("accept"), String::from("application/json")),
     ];
     if client.auth == ClientAuth::Basic {
@@ -143,11 +177,17 @@ fn headers(client: &Client, extra: &[(String, String)]) -> Result<Vec<(String, S
     for (name, value) in extra {
         let name = name.to_ascii_lowercase();
         if !is_token(&name) || !is_field_value(value) {
-            return Err(Error::invalid_option("headers", "has an invalid header name or value"));
+            return Err(Error::invalid_option(
+                "headers",
+                "has an invalid header name or value",
+            ));
         }
         match out.iter_mut().find(|(n, _)| *n == name) {
             Some((n, _)) if n == "content-type" || n == "authorization" => {
-                return Err(Error::invalid_option("headers", "may not set a header the library sets"));
+                return Err(Error::invalid_option(
+                    "headers",
+                    "may not set a header the library sets",
+                ));
             }
             Some((_, v)) => *v = value.clone(),
             None => out.push((name, value.clone())),
@@ -159,13 +199,15 @@ fn headers(client: &Client, extra: &[(String, String)]) -> Result<Vec<(String, S
 /// What `fetch` accepts as a header value: a ByteString (no code point above U+00FF)
 /// without CR, LF or NUL.
 fn is_field_value(v: &str) -> bool {
-    v.chars().all(|c| u32::from(c) <= 0xFF && !matches!(c, '\r' | '\n' | '\0'))
+    v.chars()
+        .all(|c| u32::from(c) <= 0xFF && !matches!(c, '\r' | '\n' | '\0'))
 }
 
 /// RFC 9110 `token`: the characters a header name may have.
 fn is_token(s: &str) -> bool {
     !s.is_empty()
-        && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
 }
 
 #[cfg(test)]
@@ -174,25 +216,42 @@ mod tests {
     use crate::error::Code;
 
     fn client(secret: Option<&str>, auth: Option<ClientAuth>) -> Client {
-        Client::new(String::from("client 1"), secret.map(Secret::new), auth, BasicEncoding::Form).unwrap()
+        Client::new(
+            String::from("client 1"),
+            secret.map(Secret::new),
+            auth,
+            BasicEncoding::Form,
+        )
+        .unwrap()
     }
 
     fn body(c: &Client, scope: Option<&str>, params: &[(&str, &str)]) -> Result<String, Code> {
         let extras = Extras {
-            params: params.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect(),
+            params: params
+                .iter()
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+                .collect(),
             headers: vec![],
         };
-        refresh_request(c, &Secret::new("r/t+1"), scope, &extras).map(|r| r.body).map_err(|e| e.code)
+        refresh_request(c, &Secret::new("r/t+1"), scope, &extras)
+            .map(|r| r.body)
+            .map_err(|e| e.code)
     }
 
     fn header<'a>(r: &'a HttpRequest, name: &str) -> Option<&'a str> {
-        r.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+        r.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
     }
 
     #[test]
     fn exact_bodies_per_client_auth() {
         let basic = client(Some("s"), None);
-        assert_eq!(body(&basic, None, &[]), Ok("grant_type=refresh_token&refresh_token=r%2Ft%2B1".into()));
+        assert_eq!(
+            body(&basic, None, &[]),
+            Ok("grant_type=refresh_token&refresh_token=r%2Ft%2B1".into())
+        );
         let post = client(Some("p w"), Some(ClientAuth::Post));
         assert_eq!(
             body(&post, Some("read write"), &[("audience", "a&b")]),
@@ -200,7 +259,10 @@ mod tests {
         );
         let public = client(None, None);
         assert_eq!(public.auth, ClientAuth::None);
-        assert_eq!(body(&public, None, &[]), Ok("grant_type=refresh_token&refresh_token=r%2Ft%2B1&client_id=client+1".into()));
+        assert_eq!(
+            body(&public, None, &[]),
+            Ok("grant_type=refresh_token&refresh_token=r%2Ft%2B1&client_id=client+1".into())
+        );
     }
 
     #[test]
@@ -214,7 +276,10 @@ mod tests {
         .unwrap();
         let r = refresh_request(&c, &Secret::new("ccc"), None, &Extras::default()).unwrap();
         assert_eq!(r.body, "grant_type=refresh_token&refresh_token=ccc");
-        assert_eq!(header(&r, "content-type"), Some("application/x-www-form-urlencoded"));
+        assert_eq!(
+            header(&r, "content-type"),
+            Some("application/x-www-form-urlencoded")
+        );
         assert_eq!(header(&r, "accept"), Some("application/json"));
         assert_eq!(
             header(&r, "authorization"),
@@ -226,25 +291,41 @@ mod tests {
     fn extra_params_cannot_override_library_params() {
         let post = client(Some("s"), Some(ClientAuth::Post));
         for name in ["grant_type", "refresh_token", "client_id", "client_secret"] {
-            assert_eq!(body(&post, None, &[(name, "x")]), Err(Code::InvalidOptions), "{name}");
+            assert_eq!(
+                body(&post, None, &[(name, "x")]),
+                Err(Code::InvalidOptions),
+                "{name}"
+            );
         }
-        assert_eq!(body(&post, Some("a"), &[("scope", "b")]), Err(Code::InvalidOptions));
+        assert_eq!(
+            body(&post, Some("a"), &[("scope", "b")]),
+            Err(Code::InvalidOptions)
+        );
         // With Basic auth client_id is not in the body, so a server that wants it may get it.
         let basic = client(Some("s"), None);
         assert!(body(&basic, None, &[("client_id", "client 1")]).is_ok());
-        assert_eq!(body(&basic, None, &[("client_secret", "x")]), Err(Code::InvalidOptions));
+        assert_eq!(
+            body(&basic, None, &[("client_secret", "x")]),
+            Err(Code::InvalidOptions)
+        );
     }
 
     #[test]
     fn auth_without_secret_is_invalid() {
         for auth in [ClientAuth::Basic, ClientAuth::Post] {
-            let e = Client::new(String::from("id"), None, Some(auth), BasicEncoding::Form).unwrap_err();
+            let e =
+                Client::new(String::from("id"), None, Some(auth), BasicEncoding::Form).unwrap_err();
             assert_eq!(e.code, Code::InvalidOptions);
         }
         let e = Client::new(String::new(), None, None, BasicEncoding::Form).unwrap_err();
         assert_eq!(e.code, Code::InvalidOptions);
         assert_eq!(body(&client(None, None), None, &[]).map(|_| ()), Ok(()));
-        let empty_rt = refresh_request(&client(None, None), &Secret::new(""), None, &Extras::default());
+        let empty_rt = refresh_request(
+            &client(None, None),
+            &Secret::new(""),
+            None,
+            &Extras::default(),
+        );
         assert_eq!(empty_rt.unwrap_err().code, Code::InvalidOptions);
     }
 
@@ -252,18 +333,42 @@ mod tests {
     fn caller_headers() {
         let c = client(Some("s"), None);
         let mk = |h: &[(&str, &str)]| {
-            let extras = Extras { params: vec![], headers: h.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect() };
+            let extras = Extras {
+                params: vec![],
+                headers: h
+                    .iter()
+                    .map(|(a, b)| (a.to_string(), b.to_string()))
+                    .collect(),
+            };
             refresh_request(&c, &Secret::new("r"), None, &extras)
         };
-        let r = mk(&[("X-Tenant", "t1"), ("Accept", "application/json, text/plain")]).unwrap();
+        let r = mk(&[
+            ("X-Tenant", "t1"),
+            ("Accept", "application/json, text/plain"),
+        ])
+        .unwrap();
         assert_eq!(header(&r, "x-tenant"), Some("t1"));
         assert_eq!(header(&r, "accept"), Some("application/json, text/plain"));
-        for bad in [("Authorization", "Bearer x"), ("content-type", "text/plain"), ("bad name", "v"), ("x", "a\r\nb"), ("", "v"), ("x", "€")] {
-            assert_eq!(mk(&[bad]).unwrap_err().code, Code::InvalidOptions, "{bad:?}");
+        for bad in [
+            ("Authorization", "Bearer x"),
+            ("content-type", "text/plain"),
+            ("bad name", "v"),
+            ("x", "a\r\nb"),
+            ("", "v"),
+            ("x", "€"),
+        ] {
+            assert_eq!(
+                mk(&[bad]).unwrap_err().code,
+                Code::InvalidOptions,
+                "{bad:?}"
+            );
         }
         // Without Basic auth the caller may set Authorization (e.g. a gateway's own scheme).
         let public = client(None, None);
-        let extras = Extras { params: vec![], headers: vec![("authorization".into(), "Gateway k".into())] };
+        let extras = Extras {
+            params: vec![],
+            headers: vec![("authorization".into(), "Gateway k".into())],
+        };
         assert!(refresh_request(&public, &Secret::new("r"), None, &extras).is_ok());
     }
 

@@ -7,7 +7,10 @@
 //! `cargo test`. The `wasm` module is the only `#[wasm_bindgen]` code: it performs the
 //! request through the host's `fetch` and converts between JS values and the core.
 #![deny(missing_docs)]
-#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing))]
+#![cfg_attr(
+    test,
+    allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)
+)]
 
 pub mod error;
 pub mod form;

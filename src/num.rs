@@ -60,7 +60,9 @@ mod tests {
         assert_eq!(parse_decimal("7200"), Some(7200.0));
         assert_eq!(parse_decimal("0"), Some(0.0));
         assert_eq!(parse_decimal("3599.5"), Some(3599.5));
-        for bad in ["", " 7200", "7200 ", "-1", "+1", "1e3", "0x10", "1.", ".5", "Infinity", "NaN", "1.2.3"] {
+        for bad in [
+            "", " 7200", "7200 ", "-1", "+1", "1e3", "0x10", "1.", ".5", "Infinity", "NaN", "1.2.3",
+        ] {
             assert_eq!(parse_decimal(bad), None, "{bad:?}");
         }
     }

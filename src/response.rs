@@ -88,30 +88,52 @@ pub fn parse_token_response<B: JsonObject>(
     secrets: &[&str],
 ) -> Result<TokenFields, Error> {
     let result = classify(got.status, body, secrets);
-    result.map_err(|mut e| {
-        e.retry_after_ms = got.retry_after.and_then(|v| parse_retry_after(v, got.now));
-        e
-    })
-    .and_then(|b| token_fields(b, got.status, got.sent_at))
+    result
+        .map_err(|mut e| {
+            e.retry_after_ms = got.retry_after.and_then(|v| parse_retry_after(v, got.now));
+            e
+        })
+        .and_then(|b| token_fields(b, got.status, got.sent_at))
 }
 
-fn classify<'b, B: JsonObject>(status: u16, body: Result<&'b B, BodyError>, secrets: &[&str]) -> Result<&'b B, Error> {
+fn classify<'b, B: JsonObject>(
+    status: u16,
+    body: Result<&'b B, BodyError>,
+    secrets: &[&str],
+) -> Result<&'b B, Error> {
     let ok = (200..300).contains(&status);
     if (300..400).contains(&status) || status == 0 {
-        let mut e = Error::new(Code::HttpError, "token endpoint redirected; redirects are not followed");
+        let mut e = Error::new(
+            Code::HttpError,
+            "token endpoint redirected; redirects are not followed",
+        );
         e.status = (status != 0).then_some(status);
         return Err(e);
     }
     match body {
-        Err(BodyError::TooLarge) => Err(Error::with_status(Code::InvalidResponse, status, "body over 1 MiB")),
-        Err(BodyError::NotJsonObject) if ok => {
-            Err(Error::with_status(Code::InvalidResponse, status, "body is not a JSON object"))
-        }
-        Err(BodyError::NotJsonObject) => Err(Error::with_status(Code::HttpError, status, "no OAuth error body")),
+        Err(BodyError::TooLarge) => Err(Error::with_status(
+            Code::InvalidResponse,
+            status,
+            "body over 1 MiB",
+        )),
+        Err(BodyError::NotJsonObject) if ok => Err(Error::with_status(
+            Code::InvalidResponse,
+            status,
+            "body is not a JSON object",
+        )),
+        Err(BodyError::NotJsonObject) => Err(Error::with_status(
+            Code::HttpError,
+            status,
+            "no OAuth error body",
+        )),
         Ok(b) => match b.text("error") {
             Some(code) => Err(server_error(status, code, b, secrets)),
             None if ok => Ok(b),
-            None => Err(Error::with_status(Code::HttpError, status, "no OAuth error body")),
+            None => Err(Error::with_status(
+                Code::HttpError,
+                status,
+                "no OAuth error body",
+            )),
         },
     }
 }
@@ -139,7 +161,9 @@ fn server_error<B: JsonObject>(status: u16, code: String, body: &B, secrets: &[&
 
 fn token_fields<B: JsonObject>(b: &B, status: u16, sent_at: f64) -> Result<TokenFields, Error> {
     let invalid = |what: &str| Error::with_status(Code::InvalidResponse, status, what);
-    let access_token = b.text("access_token").ok_or_else(|| invalid("no access_token string"))?;
+    let access_token = b
+        .text("access_token")
+        .ok_or_else(|| invalid("no access_token string"))?;
     let expires_in = match b.field("expires_in") {
         Json::Missing | Json::Null => None,
         Json::Num(n) if n.is_finite() && n >= 0.0 => Some(n),
@@ -152,7 +176,9 @@ fn token_fields<B: JsonObject>(b: &B, status: u16, sent_at: f64) -> Result<Token
     }
     Ok(TokenFields {
         access_token: Secret::new(access_token),
-        token_type: b.text("token_type").unwrap_or_else(|| String::from("Bearer")),
+        token_type: b
+            .text("token_type")
+            .unwrap_or_else(|| String::from("Bearer")),
         expires_in,
         expires_at,
         refresh_token: b.text("refresh_token").map(Secret::new),
@@ -187,7 +213,12 @@ mod tests {
             Ok(serde_json::Value::Object(m)) => Some(m),
             _ => None,
         };
-        let got = Received { status, retry_after, sent_at: SENT, now: SENT + 50.0 };
+        let got = Received {
+            status,
+            retry_after,
+            sent_at: SENT,
+            now: SENT + 50.0,
+        };
         let body = obj.as_ref().ok_or(BodyError::NotJsonObject);
         parse_token_response(&got, body, &["CLIENT-SECRET", "REFRESH-1"])
     }
@@ -207,7 +238,10 @@ mod tests {
         assert_eq!(t.refresh_token, None);
 
         let t = parse(201, r#"{"access_token":"AT","token_type":"DPoP","expires_in":"7200","refresh_token":"R2","scope":"a b"}"#, None).unwrap();
-        assert_eq!((t.token_type.as_str(), t.expires_in), ("DPoP", Some(7200.0)));
+        assert_eq!(
+            (t.token_type.as_str(), t.expires_in),
+            ("DPoP", Some(7200.0))
+        );
         assert_eq!(t.refresh_token.unwrap().expose(), "R2");
         assert_eq!(t.scope.as_deref(), Some("a b"));
 
@@ -221,47 +255,146 @@ mod tests {
             assert_eq!(parse(200, body, None).unwrap().expires_in, want, "{body}");
         }
         // Non-string token_type reads as Bearer; empty refresh_token is not a rotation.
-        let t = parse(200, r#"{"access_token":"AT","token_type":5,"refresh_token":""}"#, None).unwrap();
+        let t = parse(
+            200,
+            r#"{"access_token":"AT","token_type":5,"refresh_token":""}"#,
+            None,
+        )
+        .unwrap();
         assert_eq!((t.token_type.as_str(), t.refresh_token), ("Bearer", None));
     }
 
     #[test]
     fn error_table() {
         let cases: &[(u16, &str, &str, Option<u16>, bool)] = &[
-            (400, r#"{"error":"invalid_grant","error_description":"expired"}"#, "invalid_grant", Some(400), false),
-            (401, r#"{"error":"invalid_client"}"#, "invalid_client", Some(401), false),
-            (200, r#"{"error":"invalid_grant"}"#, "invalid_grant", Some(200), false),
+            (
+                400,
+                r#"{"error":"invalid_grant","error_description":"expired"}"#,
+                "invalid_grant",
+                Some(400),
+                false,
+            ),
+            (
+                401,
+                r#"{"error":"invalid_client"}"#,
+                "invalid_client",
+                Some(401),
+                false,
+            ),
+            (
+                200,
+                r#"{"error":"invalid_grant"}"#,
+                "invalid_grant",
+                Some(200),
+                false,
+            ),
             (200, r#"{"error":"","access_token":"AT"}"#, "", None, false), // empty error: success
-            (500, r#"{"error":"server_error"}"#, "server_error", Some(500), true),
+            (
+                500,
+                r#"{"error":"server_error"}"#,
+                "server_error",
+                Some(500),
+                true,
+            ),
             (503, "<html>busy</html>", "http_error", Some(503), true),
             (502, "", "http_error", Some(502), true),
             (408, "", "http_error", Some(408), true),
-            (429, r#"{"message":"slow down"}"#, "http_error", Some(429), true),
+            (
+                429,
+                r#"{"message":"slow down"}"#,
+                "http_error",
+                Some(429),
+                true,
+            ),
             (404, "not found", "http_error", Some(404), false),
             (400, r#"{"error":7}"#, "http_error", Some(400), false),
-            (302, r#"{"error":"invalid_grant"}"#, "http_error", Some(302), false),
+            (
+                302,
+                r#"{"error":"invalid_grant"}"#,
+                "http_error",
+                Some(302),
+                false,
+            ),
             (0, "", "http_error", None, false),
             (200, "<html>", "invalid_response", Some(200), false),
             (200, r#"{"access_tok"#, "invalid_response", Some(200), false),
             (200, "", "invalid_response", Some(200), false),
             (200, "[1,2]", "invalid_response", Some(200), false),
             (200, r#""AT""#, "invalid_response", Some(200), false),
-            (200, r#"{"token_type":"Bearer"}"#, "invalid_response", Some(200), false),
-            (200, r#"{"access_token":""}"#, "invalid_response", Some(200), false),
-            (200, r#"{"access_token":42}"#, "invalid_response", Some(200), false),
-            (200, r#"{"access_token":"AT","expires_in":-1}"#, "invalid_response", Some(200), false),
-            (200, r#"{"access_token":"AT","expires_in":"soon"}"#, "invalid_response", Some(200), false),
-            (200, r#"{"access_token":"AT","expires_in":" 60"}"#, "invalid_response", Some(200), false),
-            (200, r#"{"access_token":"AT","expires_in":true}"#, "invalid_response", Some(200), false),
-            (200, r#"{"access_token":"AT","expires_in":[60]}"#, "invalid_response", Some(200), false),
-            (200, r#"{"access_token":"AT","expires_in":1e308}"#, "invalid_response", Some(200), false),
+            (
+                200,
+                r#"{"token_type":"Bearer"}"#,
+                "invalid_response",
+                Some(200),
+                false,
+            ),
+            (
+                200,
+                r#"{"access_token":""}"#,
+                "invalid_response",
+                Some(200),
+                false,
+            ),
+            (
+                200,
+                r#"{"access_token":42}"#,
+                "invalid_response",
+                Some(200),
+                false,
+            ),
+            (
+                200,
+                r#"{"access_token":"AT","expires_in":-1}"#,
+                "invalid_response",
+                Some(200),
+                false,
+            ),
+            (
+                200,
+                r#"{"access_token":"AT","expires_in":"soon"}"#,
+                "invalid_response",
+                Some(200),
+                false,
+            ),
+            (
+                200,
+                r#"{"access_token":"AT","expires_in":" 60"}"#,
+                "invalid_response",
+                Some(200),
+                false,
+            ),
+            (
+                200,
+                r#"{"access_token":"AT","expires_in":true}"#,
+                "invalid_response",
+                Some(200),
+                false,
+            ),
+            (
+                200,
+                r#"{"access_token":"AT","expires_in":[60]}"#,
+                "invalid_response",
+                Some(200),
+                false,
+            ),
+            (
+                200,
+                r#"{"access_token":"AT","expires_in":1e308}"#,
+                "invalid_response",
+                Some(200),
+                false,
+            ),
         ];
         for &(status, body, code, want_status, retryable) in cases {
             if code.is_empty() {
                 assert!(parse(status, body, None).is_ok(), "{body}");
                 continue;
             }
-            assert_eq!(err(status, body), (code.to_string(), want_status, retryable), "{status} {body}");
+            assert_eq!(
+                err(status, body),
+                (code.to_string(), want_status, retryable),
+                "{status} {body}"
+            );
         }
     }
 
@@ -275,10 +408,18 @@ mod tests {
 
     #[test]
     fn too_large_is_invalid_response_for_every_status() {
-        let got = Received { status: 503, retry_after: None, sent_at: 0.0, now: 0.0 };
+        let got = Received {
+            status: 503,
+            retry_after: None,
+            sent_at: 0.0,
+            now: 0.0,
+        };
         let body: Result<&serde_json::Map<String, serde_json::Value>, _> = Err(BodyError::TooLarge);
         let e = parse_token_response(&got, body, &[]).unwrap_err();
-        assert_eq!((e.retryable(), e.code, e.status), (true, Code::InvalidResponse, Some(503)));
+        assert_eq!(
+            (e.retryable(), e.code, e.status),
+            (true, Code::InvalidResponse, Some(503))
+        );
     }
 
     #[test]
@@ -287,7 +428,10 @@ mod tests {
         assert_eq!(e.retry_after_ms, Some(3000.0));
         let e = parse(503, "", Some("Thu, 01 Jan 1970 00:16:41 GMT")).unwrap_err(); // 1_001_000 ms
         assert_eq!(e.retry_after_ms, Some(1_001_000.0 - (SENT + 50.0)));
-        assert_eq!(parse(503, "", Some("later")).unwrap_err().retry_after_ms, None);
+        assert_eq!(
+            parse(503, "", Some("later")).unwrap_err().retry_after_ms,
+            None
+        );
     }
 
     #[test]
@@ -295,7 +439,10 @@ mod tests {
         let body = r#"{"error":"invalid_grant","error_description":"refresh token REFRESH-1 unknown for secret CLIENT-SECRET (REFRESH%2D1?)","error_uri":"https://x/?t=REFRESH-1","access_token":"ATX","refresh_token":"RTX"}"#;
         let e = parse(200, body, None).unwrap_err();
         let d = e.description.unwrap();
-        assert_eq!(d, "refresh token [redacted] unknown for secret [redacted] (REFRESH%2D1?)");
+        assert_eq!(
+            d,
+            "refresh token [redacted] unknown for secret [redacted] (REFRESH%2D1?)"
+        );
         assert_eq!(e.uri.as_deref(), Some("https://x/?t=[redacted]"));
         let body = r#"{"error":"bad ATX RTX","error_description":"got ATX and RTX"}"#;
         let e = parse(400, body, None).unwrap_err();

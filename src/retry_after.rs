@@ -34,7 +34,8 @@ pub fn parse_http_date(value: &str, now_ms: f64) -> Option<f64> {
         _ => return None,
     };
     let month = month_number(month)?;
-    let day = parse_digits(day).filter(|d| (1..=days_in_month(year, month)).contains(d) && day.len() <= 2)?;
+    let day = parse_digits(day)
+        .filter(|d| (1..=days_in_month(year, month)).contains(d) && day.len() <= 2)?;
     let secs_of_day = parse_time(time)?;
     let days = days_from_civil(year, month, day);
     Some((days as f64 * 86_400.0 + secs_of_day as f64) * 1000.0)
@@ -52,7 +53,9 @@ fn two_digit_year(yy: u64, now_ms: f64) -> u64 {
 }
 
 fn month_number(name: &str) -> Option<u64> {
-    const MONTHS: [&str; 12] = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
+    const MONTHS: [&str; 12] = [
+        "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+    ];
     let pos = MONTHS.iter().position(|m| m.eq_ignore_ascii_case(name))?;
     Some(pos as u64 + 1)
 }
@@ -70,7 +73,10 @@ fn days_in_month(year: u64, month: u64) -> u64 {
 fn parse_time(time: &str) -> Option<u64> {
     let mut it = time.split(':');
     let mut field = |max: u64| {
-        it.next().filter(|f| f.len() == 2).and_then(parse_digits).filter(|v| *v <= max)
+        it.next()
+            .filter(|f| f.len() == 2)
+            .and_then(parse_digits)
+            .filter(|v| *v <= max)
     };
     let (h, m, s) = (field(23)?, field(59)?, field(60)?);
     it.next().is_none().then_some(h * 3600 + m * 60 + s)
@@ -105,7 +111,11 @@ mod tests {
     #[test]
     fn all_three_date_formats() {
         let now = NOV_6_1994 - 30_000.0;
-        for v in ["Sun, 06 Nov 1994 08:49:37 GMT", "Sunday, 06-Nov-94 08:49:37 GMT", "Sun Nov  6 08:49:37 1994"] {
+        for v in [
+            "Sun, 06 Nov 1994 08:49:37 GMT",
+            "Sunday, 06-Nov-94 08:49:37 GMT",
+            "Sun Nov  6 08:49:37 1994",
+        ] {
             assert_eq!(parse_http_date(v, now), Some(NOV_6_1994), "{v}");
             assert_eq!(parse_retry_after(v, now), Some(30_000.0), "{v}");
         }
@@ -113,18 +123,32 @@ mod tests {
 
     #[test]
     fn past_date_means_no_wait() {
-        assert_eq!(parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT", NOV_6_1994 + 5_000.0), Some(0.0));
+        assert_eq!(
+            parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT", NOV_6_1994 + 5_000.0),
+            Some(0.0)
+        );
     }
 
     #[test]
     fn leap_years_and_bounds() {
-        assert_eq!(parse_http_date("Thu, 29 Feb 2024 00:00:00 GMT", 0.0), Some(1_709_164_800_000.0));
+        assert_eq!(
+            parse_http_date("Thu, 29 Feb 2024 00:00:00 GMT", 0.0),
+            Some(1_709_164_800_000.0)
+        );
         assert_eq!(parse_http_date("Thu, 29 Feb 2023 00:00:00 GMT", 0.0), None);
-        assert_eq!(parse_http_date("Thu, 01 Jan 1970 00:00:00 GMT", 0.0), Some(0.0));
+        assert_eq!(
+            parse_http_date("Thu, 01 Jan 1970 00:00:00 GMT", 0.0),
+            Some(0.0)
+        );
         for bad in [
-            "Sun, 06 Nov 1994 24:00:00 GMT", "Sun, 06 Nov 1994 08:49 GMT", "Sun, 32 Jan 1994 08:49:37 GMT",
-            "Sun, 06 Foo 1994 08:49:37 GMT", "Sun, 06 Nov 1994 08:49:37 UTC", "06 Nov 1994 08:49:37 GMT",
-            "Sun, 06 Nov 199 08:49:37 GMT", "Sun, 006 Nov 1994 08:49:37 GMT",
+            "Sun, 06 Nov 1994 24:00:00 GMT",
+            "Sun, 06 Nov 1994 08:49 GMT",
+            "Sun, 32 Jan 1994 08:49:37 GMT",
+            "Sun, 06 Foo 1994 08:49:37 GMT",
+            "Sun, 06 Nov 1994 08:49:37 UTC",
+            "06 Nov 1994 08:49:37 GMT",
+            "Sun, 06 Nov 199 08:49:37 GMT",
+            "Sun, 006 Nov 1994 08:49:37 GMT",
         ] {
             assert_eq!(parse_http_date(bad, 0.0), None, "{bad}");
         }

@@ -75,7 +75,10 @@ mod tests {
 
     #[test]
     fn longest_first_and_no_rescan_of_placeholder() {
-        assert_eq!(redact("abcd abc", &["abc", "abcd"]), "[redacted] [redacted]");
+        assert_eq!(
+            redact("abcd abc", &["abc", "abcd"]),
+            "[redacted] [redacted]"
+        );
         // "e" occurs inside "[redacted]": one pass must not touch the placeholder.
         assert_eq!(redact("see", &["e", "se"]), "[redacted][redacted]");
     }

@@ -21,10 +21,16 @@ pub struct UrlParts<'a> {
 /// No fragment and no credentials in the URL.
 pub fn check_token_url(url: &UrlParts<'_>, allow_insecure_http: bool) -> Result<(), Error> {
     if url.href.contains('#') {
-        return Err(Error::invalid_option("tokenUrl", "must not have a fragment"));
+        return Err(Error::invalid_option(
+            "tokenUrl",
+            "must not have a fragment",
+        ));
     }
     if url.has_credentials {
-        return Err(Error::invalid_option("tokenUrl", "must not contain credentials"));
+        return Err(Error::invalid_option(
+            "tokenUrl",
+            "must not contain credentials",
+        ));
     }
     match url.protocol {
         "https:" => Ok(()),
@@ -49,7 +55,9 @@ fn is_ipv4_loopback(hostname: &str) -> bool {
     first_is_127
         && rest.len() == 3
         && rest.iter().all(|o| {
-            !o.is_empty() && o.len() <= 3 && o.bytes().all(|b| b.is_ascii_digit())
+            !o.is_empty()
+                && o.len() <= 3
+                && o.bytes().all(|b| b.is_ascii_digit())
                 && crate::num::parse_digits(o).is_some_and(|v| v <= 255)
         })
 }
@@ -60,18 +68,38 @@ mod tests {
 
     fn check(protocol: &str, hostname: &str, allow: bool) -> Result<(), Code> {
         let href = String::from(protocol) + "//" + hostname + "/token";
-        let parts = UrlParts { protocol, hostname, href: &href, has_credentials: false };
+        let parts = UrlParts {
+            protocol,
+            hostname,
+            href: &href,
+            has_credentials: false,
+        };
         check_token_url(&parts, allow).map_err(|e| e.code)
     }
 
     #[test]
     fn loopback_table() {
-        for host in ["localhost", "127.0.0.1", "127.255.255.254", "127.1.2.3", "[::1]"] {
+        for host in [
+            "localhost",
+            "127.0.0.1",
+            "127.255.255.254",
+            "127.1.2.3",
+            "[::1]",
+        ] {
             assert!(is_loopback(host), "{host}");
         }
         for host in [
-            "localhost.example.com", "example.com", "128.0.0.1", "127.0.0.256", "127.0.0",
-            "127.0.0.1.5", "[::2]", "[::ffff:7f00:1]", "0.0.0.0", "127.0.0.01a", "",
+            "localhost.example.com",
+            "example.com",
+            "128.0.0.1",
+            "127.0.0.256",
+            "127.0.0",
+            "127.0.0.1.5",
+            "[::2]",
+            "[::ffff:7f00:1]",
+            "0.0.0.0",
+            "127.0.0.01a",
+            "",
         ] {
             assert!(!is_loopback(host), "{host}");
         }
@@ -83,15 +111,34 @@ mod tests {
         assert_eq!(check("http:", "127.0.0.1", false), Ok(()));
         assert_eq!(check("http:", "example.com", false), Err(Code::InsecureUrl));
         assert_eq!(check("http:", "example.com", true), Ok(()));
-        assert_eq!(check("ftp:", "example.com", true), Err(Code::InvalidOptions));
+        assert_eq!(
+            check("ftp:", "example.com", true),
+            Err(Code::InvalidOptions)
+        );
         assert_eq!(check("file:", "", true), Err(Code::InvalidOptions));
     }
 
     #[test]
     fn fragment_and_credentials_refused() {
-        let frag = UrlParts { protocol: "https:", hostname: "a.b", href: "https://a.b/t#", has_credentials: false };
-        assert_eq!(check_token_url(&frag, false).map_err(|e| e.code), Err(Code::InvalidOptions));
-        let cred = UrlParts { protocol: "https:", hostname: "a.b", href: "https://u@a.b/t", has_credentials: true };
-        assert_eq!(check_token_url(&cred, false).map_err(|e| e.code), Err(Code::InvalidOptions));
+        let frag = UrlParts {
+            protocol: "https:",
+            hostname: "a.b",
+            href: "https://a.b/t#",
+            has_credentials: false,
+        };
+        assert_eq!(
+            check_token_url(&frag, false).map_err(|e| e.code),
+            Err(Code::InvalidOptions)
+        );
+        let cred = UrlParts {
+            protocol: "https:",
+            hostname: "a.b",
+            href: "https://u@a.b/t",
+            has_credentials: true,
+        };
+        assert_eq!(
+            check_token_url(&cred, false).map_err(|e| e.code),
+            Err(Code::InvalidOptions)
+        );
     }
 }

@@ -47,12 +47,16 @@ fn options(path: &str, extra: &[(&str, JsValue)]) -> JsValue {
 }
 
 async fn ok(opts: JsValue) -> TokenSet {
-    let v = refresh_access_token(opts).await.expect("refresh should succeed");
+    let v = refresh_access_token(opts)
+        .await
+        .expect("refresh should succeed");
     serde_wasm_bindgen::from_value(v).unwrap()
 }
 
 async fn fail(opts: JsValue) -> JsValue {
-    refresh_access_token(opts).await.expect_err("refresh should fail")
+    refresh_access_token(opts)
+        .await
+        .expect_err("refresh should fail")
 }
 
 fn field(err: &JsValue, name: &str) -> JsValue {
@@ -64,7 +68,9 @@ fn code(err: &JsValue) -> String {
 }
 
 fn js_fn(body: &str) -> JsValue {
-    Function::new_no_args(body).call0(&JsValue::UNDEFINED).unwrap()
+    Function::new_no_args(body)
+        .call0(&JsValue::UNDEFINED)
+        .unwrap()
 }
 
 #[wasm_bindgen_test]
@@ -85,7 +91,12 @@ async fn request_is_exact() {
     let headers = js_fn("return { 'X-Tenant': 't 1' }");
     let opts = options(
         "/echo",
-        &[("clientAuth", "client_secret_post".into()), ("scope", "read write".into()), ("extraParams", extra), ("headers", headers)],
+        &[
+            ("clientAuth", "client_secret_post".into()),
+            ("scope", "read write".into()),
+            ("extraParams", extra),
+            ("headers", headers),
+        ],
     );
     let t = ok(opts).await;
     let echo = &t.raw["echo"];
@@ -94,7 +105,10 @@ async fn request_is_exact() {
         echo["body"],
         "grant_type=refresh_token&refresh_token=rt-initial&scope=read+write&audience=a%26b&client_id=3f2b8c1e-9d4a-4e7b-8f6c-2a1d0e9b7c55&client_secret=edgetag-demo-secret"
     );
-    assert_eq!(echo["headers"]["content-type"], "application/x-www-form-urlencoded");
+    assert_eq!(
+        echo["headers"]["content-type"],
+        "application/x-www-form-urlencoded"
+    );
     assert_eq!(echo["headers"]["accept"], "application/json");
     assert_eq!(echo["headers"]["x-tenant"], "t 1");
     assert!(echo["headers"].get("authorization").is_none());
@@ -107,8 +121,18 @@ async fn basic_header_is_exact() {
     let want = String::from("Basic ")
         + "M2YyYjhjMWUtOWQ0YS00ZTdiLThmNmMtMmExZDBlOWI3YzU1OnAlM0F3JTJGJUMzJUJDKyUyQg==";
     assert_eq!(t.raw["echo"]["headers"]["authorization"], want.as_str());
-    assert_eq!(t.raw["echo"]["body"], "grant_type=refresh_token&refresh_token=rt-initial");
-    let raw = ok(options("/echo", &[("clientSecret", "p:w".into()), ("basicAuthEncoding", "raw".into())])).await;
+    assert_eq!(
+        t.raw["echo"]["body"],
+        "grant_type=refresh_token&refresh_token=rt-initial"
+    );
+    let raw = ok(options(
+        "/echo",
+        &[
+            ("clientSecret", "p:w".into()),
+            ("basicAuthEncoding", "raw".into()),
+        ],
+    ))
+    .await;
     let want = "Basic M2YyYjhjMWUtOWQ0YS00ZTdiLThmNmMtMmExZDBlOWI3YzU1OnA6dw==";
     assert_eq!(raw.raw["echo"]["headers"]["authorization"], want);
 }
@@ -134,13 +158,20 @@ async fn server_errors_map_to_codes() {
         let err = fail(options(path, &[])).await;
         assert_eq!(code(&err), want_code, "{path}");
         assert_eq!(field(&err, "status").as_f64(), status, "{path}");
-        assert_eq!(field(&err, "retryable").as_bool(), Some(retryable), "{path}");
+        assert_eq!(
+            field(&err, "retryable").as_bool(),
+            Some(retryable),
+            "{path}"
+        );
     }
 }
 
 #[wasm_bindgen_test]
 async fn expires_in_variants() {
-    assert_eq!(ok(options("/f/expires-string", &[])).await.expires_in, Some(7200.0));
+    assert_eq!(
+        ok(options("/f/expires-string", &[])).await.expires_in,
+        Some(7200.0)
+    );
     let zero = ok(options("/f/expires-zero", &[])).await;
     assert_eq!(zero.expires_in, Some(0.0));
     let none = ok(options("/f/no-expires", &[])).await;
@@ -150,7 +181,10 @@ async fn expires_in_variants() {
 #[wasm_bindgen_test]
 async fn retry_after_both_forms() {
     let err = fail(options("/f/retry-after:7", &[])).await;
-    assert_eq!((code(&err).as_str(), field(&err, "status").as_f64()), ("http_error", Some(429.0)));
+    assert_eq!(
+        (code(&err).as_str(), field(&err, "status").as_f64()),
+        ("http_error", Some(429.0))
+    );
     assert_eq!(field(&err, "retryAfterMs").as_f64(), Some(7000.0));
     // An HTTP date 30 s ahead (whole seconds, so 29–30 s remain).
     let err = fail(options("/f/retry-after:+30:503", &[])).await;
@@ -176,7 +210,11 @@ async fn timeouts_cover_headers_and_body() {
 #[wasm_bindgen_test]
 async fn timeout_holds_when_fetch_ignores_the_signal() {
     let never = js_fn("return () => new Promise(() => {})");
-    let err = fail(options("/v1/oauth-app/client/token", &[("fetch", never), ("timeoutMs", 100.into())])).await;
+    let err = fail(options(
+        "/v1/oauth-app/client/token",
+        &[("fetch", never), ("timeoutMs", 100.into())],
+    ))
+    .await;
     assert_eq!(code(&err), "timeout");
 }
 
@@ -185,7 +223,10 @@ async fn abort_signal() {
     let controller = web_sys::AbortController::new().unwrap();
     let signal: JsValue = controller.signal().into();
     let abort_soon = js_fn("return (c) => setTimeout(() => c.abort(), 50)");
-    abort_soon.unchecked_ref::<Function>().call1(&JsValue::UNDEFINED, &controller).unwrap();
+    abort_soon
+        .unchecked_ref::<Function>()
+        .call1(&JsValue::UNDEFINED, &controller)
+        .unwrap();
     let err = fail(options("/f/hang", &[("signal", signal.clone())])).await;
     assert_eq!(code(&err), "aborted");
     // Already aborted: no request at all.
@@ -213,9 +254,16 @@ async fn injected_fetch_is_used() {
          return Promise.resolve(new Response('{\"access_token\":\"inj\",\"expires_in\":5}', {status: 200})) }; \
          f.calls = []; return f",
     );
-    let t = ok(options("/v1/oauth-app/client/token", &[("fetch", calls.clone())])).await;
+    let t = ok(options(
+        "/v1/oauth-app/client/token",
+        &[("fetch", calls.clone())],
+    ))
+    .await;
     assert_eq!(t.access_token, "inj");
-    let log = JSON::stringify(&field(&calls, "calls")).unwrap().as_string().unwrap();
+    let log = JSON::stringify(&field(&calls, "calls"))
+        .unwrap()
+        .as_string()
+        .unwrap();
     let want = String::from("[[\"") + ORIGIN + "/v1/oauth-app/client/token\",\"POST\",\"manual\",\"grant_type=refresh_token&refresh_token=rt-initial\"]]";
     assert_eq!(log, want);
 }
@@ -226,19 +274,49 @@ async fn invalid_options_and_urls() {
         (&[("tokenUrl", JsValue::UNDEFINED)], "invalid_options"),
         (&[("tokenUrl", 5.into())], "invalid_options"),
         (&[("tokenUrl", "not a url".into())], "invalid_options"),
-        (&[("tokenUrl", "https://a.example/t#frag".into())], "invalid_options"),
-        (&[("tokenUrl", "https://u:p@a.example/t".into())], "invalid_options"),
-        (&[("tokenUrl", "ftp://a.example/t".into())], "invalid_options"),
+        (
+            &[("tokenUrl", "https://a.example/t#frag".into())],
+            "invalid_options",
+        ),
+        (
+            &[("tokenUrl", "https://u:p@a.example/t".into())],
+            "invalid_options",
+        ),
+        (
+            &[("tokenUrl", "ftp://a.example/t".into())],
+            "invalid_options",
+        ),
         (&[("tokenUrl", "http://a.example/t".into())], "insecure_url"),
-        (&[("tokenUrl", "http://localhost.example.com/t".into())], "insecure_url"),
-        (&[("tokenUrl", "http://127.0.0.1@evil.example/t".into())], "invalid_options"),
-        (&[("tokenUrl", "http://evil.example\\@127.0.0.1/t".into())], "insecure_url"),
-        (&[("tokenUrl", "http://127.0.0.1.evil.example/t".into())], "insecure_url"),
+        (
+            &[("tokenUrl", "http://localhost.example.com/t".into())],
+            "insecure_url",
+        ),
+        (
+            &[("tokenUrl", "http://127.0.0.1@evil.example/t".into())],
+            "invalid_options",
+        ),
+        (
+            &[("tokenUrl", "http://evil.example\\@127.0.0.1/t".into())],
+            "insecure_url",
+        ),
+        (
+            &[("tokenUrl", "http://127.0.0.1.evil.example/t".into())],
+            "insecure_url",
+        ),
         (&[("clientId", JsValue::NULL)], "invalid_options"),
         (&[("clientId", "".into())], "invalid_options"),
         (&[("refreshToken", 42.into())], "invalid_options"),
-        (&[("clientSecret", JsValue::UNDEFINED), ("clientAuth", "client_secret_basic".into())], "invalid_options"),
-        (&[("clientAuth", "private_key_jwt".into())], "invalid_options"),
+        (
+            &[
+                ("clientSecret", JsValue::UNDEFINED),
+                ("clientAuth", "client_secret_basic".into()),
+            ],
+            "invalid_options",
+        ),
+        (
+            &[("clientAuth", "private_key_jwt".into())],
+            "invalid_options",
+        ),
         (&[("basicAuthEncoding", "latin1".into())], "invalid_options"),
         (&[("timeoutMs", (-1).into())], "invalid_options"),
         (&[("timeoutMs", "10".into())], "invalid_options"),
@@ -246,31 +324,60 @@ async fn invalid_options_and_urls() {
         (&[("signal", true.into())], "invalid_options"),
         (&[("allowInsecureHttp", "yes".into())], "invalid_options"),
         (&[("extraParams", 1.into())], "invalid_options"),
-        (&[("headers", JSON::parse("{\"x\":1}").unwrap())], "invalid_options"),
-        (&[("headers", JSON::parse("{\"Authorization\":\"x\"}").unwrap())], "invalid_options"),
-        (&[("extraParams", JSON::parse("{\"grant_type\":\"x\"}").unwrap())], "invalid_options"),
+        (
+            &[("headers", JSON::parse("{\"x\":1}").unwrap())],
+            "invalid_options",
+        ),
+        (
+            &[("headers", JSON::parse("{\"Authorization\":\"x\"}").unwrap())],
+            "invalid_options",
+        ),
+        (
+            &[(
+                "extraParams",
+                JSON::parse("{\"grant_type\":\"x\"}").unwrap(),
+            )],
+            "invalid_options",
+        ),
         (&[("now", js_fn("return () => 'soon'"))], "invalid_options"),
     ];
     for (extra, want) in cases {
         let err = fail(options("/v1/oauth-app/client/token", extra)).await;
-        assert_eq!(code(&err), *want, "{:?}", extra.iter().map(|(k, _)| *k).collect::<Vec<_>>());
+        assert_eq!(
+            code(&err),
+            *want,
+            "{:?}",
+            extra.iter().map(|(k, _)| *k).collect::<Vec<_>>()
+        );
     }
     for not_object in [JsValue::UNDEFINED, JsValue::NULL, "x".into(), 3.into()] {
         assert_eq!(code(&fail(not_object).await), "invalid_options");
     }
     // Loopback http is fine without the flag; other http with the flag passes the check.
-    let insecure = options("/v1/oauth-app/client/token", &[("allowInsecureHttp", true.into())]);
+    let insecure = options(
+        "/v1/oauth-app/client/token",
+        &[("allowInsecureHttp", true.into())],
+    );
     assert!(ok(insecure).await.access_token.starts_with("at-"));
 }
 
 #[wasm_bindgen_test]
 async fn errors_are_real_errors_without_secrets() {
-    let err = fail(options("/f/echo-secret", &[("refreshToken", "RT-SECRET-xyz".into())])).await;
+    let err = fail(options(
+        "/f/echo-secret",
+        &[("refreshToken", "RT-SECRET-xyz".into())],
+    ))
+    .await;
     assert!(err.is_instance_of::<js_sys::Error>());
     assert_eq!(field(&err, "name"), "OAuthError");
     let proto = Object::get_prototype_of(&err);
-    assert_eq!(Reflect::get(&proto.constructor(), &"name".into()).unwrap(), "OAuthError");
-    assert!(field(&err, "stack").as_string().is_some_and(|s| !s.is_empty()));
+    assert_eq!(
+        Reflect::get(&proto.constructor(), &"name".into()).unwrap(),
+        "OAuthError"
+    );
+    assert!(field(&err, "stack")
+        .as_string()
+        .is_some_and(|s| !s.is_empty()));
     let desc = field(&err, "description").as_string().unwrap();
     assert_eq!(desc, "bad token [redacted] for secret [redacted]");
     let views = [
@@ -281,7 +388,10 @@ async fn errors_are_real_errors_without_secrets() {
         field(&err, "uri").as_string().unwrap(),
     ];
     for v in views {
-        assert!(!v.contains("RT-SECRET-xyz") && !v.contains(CLIENT_SECRET), "{v}");
+        assert!(
+            !v.contains("RT-SECRET-xyz") && !v.contains(CLIENT_SECRET),
+            "{v}"
+        );
     }
 }
 
@@ -296,10 +406,18 @@ async fn now_that_throws_passes_through() {
 async fn concurrent_refreshes_do_not_interfere() {
     let all = js_sys::Array::new();
     for i in 0..20 {
-        let path = if i % 2 == 0 { "/v1/oauth-app/client/token" } else { "/f/invalid_grant" };
-        all.push(&wasm_bindgen_futures::future_to_promise(refresh_access_token(options(path, &[]))));
+        let path = if i % 2 == 0 {
+            "/v1/oauth-app/client/token"
+        } else {
+            "/f/invalid_grant"
+        };
+        all.push(&wasm_bindgen_futures::future_to_promise(
+            refresh_access_token(options(path, &[])),
+        ));
     }
-    let settled = JsFuture::from(js_sys::Promise::all_settled(&all)).await.unwrap();
+    let settled = JsFuture::from(js_sys::Promise::all_settled(&all))
+        .await
+        .unwrap();
     let settled: js_sys::Array = settled.unchecked_into();
     for (i, s) in settled.iter().enumerate() {
         let status = Reflect::get(&s, &"status".into()).unwrap();

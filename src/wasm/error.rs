@@ -26,7 +26,8 @@ thread_local! {
 fn prototype() -> JsValue {
     PROTOTYPE.with(|cell| {
         cell.get_or_init(|| {
-            let proto: JsValue = Object::get_prototype_of(&OAuthError { _private: () }.into()).into();
+            let proto: JsValue =
+                Object::get_prototype_of(&OAuthError { _private: () }.into()).into();
             let error_proto = Object::get_prototype_of(&js_sys::Error::new("").into());
             Object::set_prototype_of(proto.unchecked_ref::<Object>(), &error_proto);
             // Errors are plain JS objects with no Rust side: nothing to free.
@@ -45,7 +46,11 @@ pub fn to_js(e: &Error, cause: Option<&JsValue>) -> JsValue {
     set(&err, "name", &"OAuthError".into());
     set(&err, "code", &e.code.as_str().into());
     set_opt(&err, "status", e.status.map(JsValue::from));
-    set_opt(&err, "description", e.description.as_deref().map(JsValue::from));
+    set_opt(
+        &err,
+        "description",
+        e.description.as_deref().map(JsValue::from),
+    );
     set_opt(&err, "uri", e.uri.as_deref().map(JsValue::from));
     set(&err, "retryable", &e.retryable().into());
     set_opt(&err, "retryAfterMs", e.retry_after_ms.map(JsValue::from));

@@ -23,15 +23,27 @@ const MAX_CHUNKS: usize = 1 << 16;
 const MAX_TIMER_MS: f64 = 2_147_483_647.0;
 
 /// One refresh-token grant: the token fields and the parsed JSON (`raw`).
-pub async fn refresh(opts: &RefreshOptions, refresh_token: &Secret) -> Result<(TokenFields, JsValue), JsValue> {
-    let req = refresh_request(&opts.client, refresh_token, opts.scope.as_deref(), &opts.extras)
-        .map_err(|e| to_js(&e, None))?;
+pub async fn refresh(
+    opts: &RefreshOptions,
+    refresh_token: &Secret,
+) -> Result<(TokenFields, JsValue), JsValue> {
+    let req = refresh_request(
+        &opts.client,
+        refresh_token,
+        opts.scope.as_deref(),
+        &opts.extras,
+    )
+    .map_err(|e| to_js(&e, None))?;
     let client_secret = opts.client.secret.as_ref().map_or("", Secret::expose);
     exchange(opts, &req, &[client_secret, refresh_token.expose()]).await
 }
 
 /// Sends `req` and parses the answer; `secrets` are redacted from server texts.
-pub async fn exchange(opts: &RefreshOptions, req: &HttpRequest, secrets: &[&str]) -> Result<(TokenFields, JsValue), JsValue> {
+pub async fn exchange(
+    opts: &RefreshOptions,
+    req: &HttpRequest,
+    secrets: &[&str],
+) -> Result<(TokenFields, JsValue), JsValue> {
     let sent_at = now(opts.now.as_ref())?;
     let got = post(opts, req).await?;
     let received = Received {
@@ -42,7 +54,8 @@ pub async fn exchange(opts: &RefreshOptions, req: &HttpRequest, secrets: &[&str]
     };
     let raw = got.body.clone().unwrap_or(JsValue::UNDEFINED);
     let object = got.body.map(JsObject);
-    let fields = parse_token_response(&received, object.as_ref().map_err(|e| *e), secrets).map_err(|e| to_js(&e, None))?;
+    let fields = parse_token_response(&received, object.as_ref().map_err(|e| *e), secrets)
+        .map_err(|e| to_js(&e, None))?;
     Ok((fields, raw))
 }
 
@@ -54,7 +67,12 @@ pub fn now(clock: Option<&Function>) -> Result<f64, JsValue> {
     f.call0(&JsValue::UNDEFINED)?
         .as_f64()
         .filter(|t| t.is_finite())
-        .ok_or_else(|| to_js(&Error::invalid_option("now", "must return a finite number"), None))
+        .ok_or_else(|| {
+            to_js(
+                &Error::invalid_option("now", "must return a finite number"),
+                None,
+            )
+        })
 }
 
 /// What `fetch` gave us.
@@ -67,9 +85,14 @@ struct Got {
 async fn post(opts: &RefreshOptions, req: &HttpRequest) -> Result<Got, JsValue> {
     let fetch = match &opts.fetch {
         Some(f) => f.clone(),
-        None => get(&js_sys::global(), "fetch").dyn_into::<Function>().map_err(|_| {
-            to_js(&Error::invalid_option("fetch", "is required: this host has no global fetch"), None)
-        })?,
+        None => get(&js_sys::global(), "fetch")
+            .dyn_into::<Function>()
+            .map_err(|_| {
+                to_js(
+                    &Error::invalid_option("fetch", "is required: this host has no global fetch"),
+                    None,
+                )
+            })?,
     };
     let deadline = Deadline::start(opts.timeout_ms, opts.signal.as_ref())?;
     let init = request_init(req, &deadline.controller.signal());
@@ -78,9 +101,14 @@ async fn post(opts: &RefreshOptions, req: &HttpRequest) -> Result<Got, JsValue> 
         .map(|p| Promise::resolve(&p))
         .map_err(|e| deadline.fail(Interrupt::Failed(e)))?;
     let response = deadline.race(pending).await?;
-    let status = get(&response, "status").as_f64().filter(|s| s.fract() == 0.0 && (0.0..=599.0).contains(s));
+    let status = get(&response, "status")
+        .as_f64()
+        .filter(|s| s.fract() == 0.0 && (0.0..=599.0).contains(s));
     let Some(status) = status.filter(|_| response.is_object()) else {
-        return Err(to_js(&Error::new(Code::InvalidResponse, "fetch did not resolve to a Response"), None));
+        return Err(to_js(
+            &Error::new(Code::InvalidResponse, "fetch did not resolve to a Response"),
+            None,
+        ));
     };
     let headers: HeaderMap = get(&response, "headers").unchecked_into();
     let header = |name| headers.get(name).ok().flatten();
@@ -88,7 +116,11 @@ async fn post(opts: &RefreshOptions, req: &HttpRequest) -> Result<Got, JsValue> 
         Some(n) if n > MAX_BODY_BYTES as u64 => Err(BodyError::TooLarge),
         _ => read_body(&deadline, &response).await?,
     };
-    Ok(Got { status: status as u16, retry_after: header("retry-after"), body })
+    Ok(Got {
+        status: status as u16,
+        retry_after: header("retry-after"),
+        body,
+    })
 }
 
 fn request_init(req: &HttpRequest, signal: &AbortSignal) -> JsValue {
@@ -106,7 +138,10 @@ fn request_init(req: &HttpRequest, signal: &AbortSignal) -> JsValue {
 }
 
 /// Reads the whole body (at most 1 MiB) and parses it as a JSON object.
-async fn read_body(deadline: &Deadline, response: &JsValue) -> Result<Result<JsValue, BodyError>, JsValue> {
+async fn read_body(
+    deadline: &Deadline,
+    response: &JsValue,
+) -> Result<Result<JsValue, BodyError>, JsValue> {
     let stream = get(response, "body");
     let text = if stream.is_object() {
         match read_capped(deadline, stream.unchecked_ref()).await? {
@@ -127,7 +162,10 @@ async fn read_body(deadline: &Deadline, response: &JsValue) -> Result<Result<JsV
 
 /// Streams the body through a `TextDecoder`, counting bytes; `None` once past the cap.
 /// The text stays a JS string: it goes straight to `JSON.parse`.
-async fn read_capped(deadline: &Deadline, stream: &BodyStream) -> Result<Option<JsString>, JsValue> {
+async fn read_capped(
+    deadline: &Deadline,
+    stream: &BodyStream,
+) -> Result<Option<JsString>, JsValue> {
     let unreadable = |e: JsValue| deadline.fail(Interrupt::Failed(e));
     let reader = stream.get_reader().map_err(unreadable)?;
     let decoder = TextDecoder::new().map_err(unreadable)?;
@@ -138,16 +176,25 @@ async fn read_capped(deadline: &Deadline, stream: &BodyStream) -> Result<Option<
     for _ in 0..MAX_CHUNKS {
         let chunk = deadline.race(reader.read().map_err(unreadable)?).await?;
         if get(&chunk, "done").is_truthy() {
-            let tail = decoder.decode(&JsValue::UNDEFINED, &JsValue::UNDEFINED).map_err(unreadable)?;
+            let tail = decoder
+                .decode(&JsValue::UNDEFINED, &JsValue::UNDEFINED)
+                .map_err(unreadable)?;
             return Ok(Some(text.concat(&tail.into())));
         }
         let value = get(&chunk, "value");
-        bytes = bytes.saturating_add(value.dyn_ref::<Uint8Array>().map_or(0, |a| a.byte_length() as usize));
+        bytes = bytes.saturating_add(
+            value
+                .dyn_ref::<Uint8Array>()
+                .map_or(0, |a| a.byte_length() as usize),
+        );
         if bytes > MAX_BODY_BYTES {
             cancel(reader);
             return Ok(None);
         }
-        let piece: JsValue = decoder.decode(&value, &streaming).map_err(unreadable)?.into();
+        let piece: JsValue = decoder
+            .decode(&value, &streaming)
+            .map_err(unreadable)?
+            .into();
         text = text.concat(&piece);
     }
     cancel(reader);
@@ -186,7 +233,13 @@ impl Deadline {
     fn start(timeout_ms: f64, signal: Option<&AbortSignal>) -> Result<Deadline, JsValue> {
         let token: JsValue = Object::new().into();
         let controller = AbortController::new()?;
-        let mut deadline = Deadline { controller, timeout_ms, token, timer: None, signal: None };
+        let mut deadline = Deadline {
+            controller,
+            timeout_ms,
+            token,
+            timer: None,
+            signal: None,
+        };
         if let Some(s) = signal {
             if s.aborted() {
                 return Err(deadline.fail(Interrupt::Aborted));
@@ -215,16 +268,18 @@ impl Deadline {
         if let Some((_, p, _)) = &self.signal {
             racers.push(p);
         }
-        JsFuture::from(Promise::race(&racers)).await.map_err(|reason| {
-            let why = if reason == self.token {
-                Interrupt::Timeout
-            } else if self.signal.as_ref().is_some_and(|(s, _, _)| s.aborted()) {
-                Interrupt::Aborted
-            } else {
-                Interrupt::Failed(reason)
-            };
-            self.fail(why)
-        })
+        JsFuture::from(Promise::race(&racers))
+            .await
+            .map_err(|reason| {
+                let why = if reason == self.token {
+                    Interrupt::Timeout
+                } else if self.signal.as_ref().is_some_and(|(s, _, _)| s.aborted()) {
+                    Interrupt::Aborted
+                } else {
+                    Interrupt::Failed(reason)
+                };
+                self.fail(why)
+            })
     }
 
     fn fail(&self, why: Interrupt) -> JsValue {
@@ -237,11 +292,18 @@ impl Deadline {
             }
             Interrupt::Aborted => {
                 let reason = self.signal.as_ref().map(|(s, _, _)| s.reason());
-                to_js(&Error::new(Code::Aborted, "aborted by the caller's signal"), reason.as_ref())
+                to_js(
+                    &Error::new(Code::Aborted, "aborted by the caller's signal"),
+                    reason.as_ref(),
+                )
             }
-            Interrupt::Failed(cause) => {
-                to_js(&Error::new(Code::NetworkError, "the token endpoint could not be reached"), Some(&cause))
-            }
+            Interrupt::Failed(cause) => to_js(
+                &Error::new(
+                    Code::NetworkError,
+                    "the token endpoint could not be reached",
+                ),
+                Some(&cause),
+            ),
         }
     }
 }

@@ -64,7 +64,11 @@ pub fn token_set(t: &TokenFields, raw: &JsValue, refresh_token: Option<&Secret>)
     set(&obj, "tokenType", &t.token_type.as_str().into());
     set_opt(&obj, "expiresIn", t.expires_in.map(JsValue::from));
     set_opt(&obj, "expiresAt", t.expires_at.map(JsValue::from));
-    set_opt(&obj, "refreshToken", refresh_token.map(|r| r.expose().into()));
+    set_opt(
+        &obj,
+        "refreshToken",
+        refresh_token.map(|r| r.expose().into()),
+    );
     set_opt(&obj, "scope", t.scope.as_deref().map(JsValue::from));
     set(&obj, "raw", raw);
     obj
@@ -79,7 +83,11 @@ extern "C" {
     pub fn new() -> Result<TextDecoder, JsValue>;
     /// `decoder.decode(chunk, options)`.
     #[wasm_bindgen(method, catch)]
-    pub fn decode(this: &TextDecoder, chunk: &JsValue, options: &JsValue) -> Result<JsString, JsValue>;
+    pub fn decode(
+        this: &TextDecoder,
+        chunk: &JsValue,
+        options: &JsValue,
+    ) -> Result<JsString, JsValue>;
 
     /// The `getReader()` side of a `ReadableStream` response body.
     pub type BodyStream;

@@ -7,7 +7,6 @@ mod options;
 
 use wasm_bindgen::prelude::*;
 
-
 /// One refresh-token grant ([RFC 6749 §6](https://www.rfc-editor.org/rfc/rfc6749#section-6))
 /// through the host's `fetch`: exactly one request, no retries. Resolves to a TokenSet;
 /// rejects with an `OAuthError` (or, unchanged, whatever the caller's `now` threw).

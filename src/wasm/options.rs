@@ -52,7 +52,12 @@ impl RefreshOptions {
             Some("raw") => BasicEncoding::Raw,
             Some(_) => return Err(bad("basicAuthEncoding")),
         };
-        let client = Client::new(req_string(v, "clientId")?, secret, client_auth, basic_encoding)?;
+        let client = Client::new(
+            req_string(v, "clientId")?,
+            secret,
+            client_auth,
+            basic_encoding,
+        )?;
         let allow_insecure = opt_bool(v, "allowInsecureHttp")?.unwrap_or(false);
         let refresh_token = Secret::new(req_string(v, "refreshToken")?);
         Ok(RefreshOptions {
@@ -60,7 +65,10 @@ impl RefreshOptions {
             client,
             refresh_token,
             scope: opt_string(v, "scope")?,
-            extras: Extras { params: opt_record(v, "extraParams")?, headers: opt_record(v, "headers")? },
+            extras: Extras {
+                params: opt_record(v, "extraParams")?,
+                headers: opt_record(v, "headers")?,
+            },
             timeout_ms: timeout(v)?,
             signal: opt_signal(v)?,
             fetch: opt_function(v, "fetch")?,
@@ -76,7 +84,8 @@ fn bad(name: &str) -> Error {
 /// Parses with the host's WHATWG `URL` (what `fetch` itself will use), then applies the
 /// scheme and loopback rules.
 fn token_url(raw: &str, allow_insecure: bool) -> Result<String, Error> {
-    let url = Url::new(raw).map_err(|_| Error::invalid_option("tokenUrl", "must be an absolute URL"))?;
+    let url =
+        Url::new(raw).map_err(|_| Error::invalid_option("tokenUrl", "must be an absolute URL"))?;
     let href = url.href();
     let parts = UrlParts {
         protocol: &url.protocol(),
@@ -95,7 +104,10 @@ fn timeout(v: &JsValue) -> Result<f64, Error> {
     }
     match t.as_f64() {
         Some(ms) if ms > 0.0 => Ok(ms), // Infinity: no timer
-        _ => Err(Error::invalid_option("timeoutMs", "must be a positive number")),
+        _ => Err(Error::invalid_option(
+            "timeoutMs",
+            "must be a positive number",
+        )),
     }
 }
 
@@ -112,7 +124,9 @@ pub fn opt_string(v: &JsValue, name: &str) -> Result<Option<String>, Error> {
     if x.is_undefined() || x.is_null() {
         return Ok(None);
     }
-    x.as_string().map(Some).ok_or_else(|| Error::invalid_option(name, "must be a string"))
+    x.as_string()
+        .map(Some)
+        .ok_or_else(|| Error::invalid_option(name, "must be a string"))
 }
 
 /// An optional boolean.
@@ -121,7 +135,9 @@ pub fn opt_bool(v: &JsValue, name: &str) -> Result<Option<bool>, Error> {
     if x.is_undefined() {
         return Ok(None);
     }
-    x.as_bool().map(Some).ok_or_else(|| Error::invalid_option(name, "must be a boolean"))
+    x.as_bool()
+        .map(Some)
+        .ok_or_else(|| Error::invalid_option(name, "must be a boolean"))
 }
 
 /// An optional function.
@@ -130,7 +146,9 @@ pub fn opt_function(v: &JsValue, name: &str) -> Result<Option<Function>, Error> 
     if x.is_undefined() {
         return Ok(None);
     }
-    x.dyn_into::<Function>().map(Some).map_err(|_| Error::invalid_option(name, "must be a function"))
+    x.dyn_into::<Function>()
+        .map(Some)
+        .map_err(|_| Error::invalid_option(name, "must be a function"))
 }
 
 /// An optional `AbortSignal` (anything with a boolean `aborted` and `addEventListener`).
@@ -139,7 +157,8 @@ fn opt_signal(v: &JsValue) -> Result<Option<AbortSignal>, Error> {
     if x.is_undefined() {
         return Ok(None);
     }
-    let looks_right = get(&x, "aborted").as_bool().is_some() && get(&x, "addEventListener").is_function();
+    let looks_right =
+        get(&x, "aborted").as_bool().is_some() && get(&x, "addEventListener").is_function();
     if !looks_right {
         return Err(Error::invalid_option("signal", "must be an AbortSignal"));
     }
