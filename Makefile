@@ -56,11 +56,11 @@ lint:
 	cargo clippy --target wasm32-unknown-unknown --all-targets -- -D warnings
 
 test-native:
-	cargo test
+	cargo test --lib
 
 test-wasm:
-	$(SERVE) wasm-pack test --node
-	WASM_BINDGEN_USE_BROWSER=1 $(SERVE) wasm-pack test --headless --chrome --chromedriver /usr/bin/chromedriver
+	$(SERVE) wasm-pack test --node -- --test wasm
+	WASM_BINDGEN_USE_BROWSER=1 $(SERVE) wasm-pack test --headless --chrome --chromedriver /usr/bin/chromedriver -- --test wasm
 
 test-js: dist/freshtoken-$(VERSION).tgz
 	FRESHTOKEN_TGZ=$(CURDIR)/dist/freshtoken-$(VERSION).tgz node --test --test-concurrency=1 tests/js/
