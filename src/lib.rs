@@ -12,6 +12,7 @@
     allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)
 )]
 
+pub mod cache;
 pub mod error;
 pub mod form;
 pub mod grant;
@@ -19,6 +20,7 @@ pub mod num;
 pub mod response;
 pub mod retry_after;
 pub mod secret;
+pub mod sha256;
 pub mod url;
 
 #[cfg(target_arch = "wasm32")]
