@@ -104,3 +104,65 @@ export declare class OAuthError extends Error {
  * @see https://www.rfc-editor.org/rfc/rfc6749#section-6
  */
 export declare function refreshAccessToken(options: RefreshOptions): Promise<TokenSet>
+
+/** A KV-style store: Workers KV, a Map-backed object, a localStorage wrapper. */
+export interface TokenStore {
+  get(key: string): string | null | undefined | Promise<string | null | undefined>
+  put(key: string, value: string): void | Promise<void>
+}
+
+/** Retry policy of a TokenCache: network errors, timeouts, 408, 429 and 5xx only. */
+export interface RetryOptions {
+  /** Retries after the first attempt. Default 2. */
+  retries?: number
+  /** First backoff delay in ms (exponential, with jitter). Default 200. */
+  minDelayMs?: number
+  /** Largest delay, and the longest Retry-After waited for. Default 5000. */
+  maxDelayMs?: number
+}
+
+/** Options of a TokenCache: those of a refresh, plus caching. */
+export interface TokenCacheOptions extends RefreshOptions {
+  /** A token with less than this left is not fresh (capped at half its lifetime). Default 60000. */
+  refreshSkewMs?: number
+  /** Lifetime assumed when the response has no expires_in. Default 3600. */
+  defaultExpiresInSec?: number
+  /** Shares tokens (and the rotated refresh token) across instances. */
+  store?: TokenStore
+  /** Default: 'freshtoken:' + base64url SHA-256 of tokenUrl, clientId and refreshToken. */
+  storeKey?: string
+  /** Called and awaited after every successful refresh, before any caller gets the token. */
+  onTokens?: (tokenSet: TokenSet) => void | Promise<void>
+  retry?: RetryOptions
+}
+
+/**
+ * Keeps an access token fresh: cached while fresh, at most one token request at a time for
+ * any number of concurrent callers, a rotated refresh token never lost.
+ */
+export declare class TokenCache {
+  /** @throws OAuthError `invalid_options` / `insecure_url`, synchronously. */
+  constructor(options: TokenCacheOptions)
+  /** The access token: cached while fresh, else one (shared) refresh. */
+  getAccessToken(): Promise<string>
+  /** The TokenSet (refreshToken is always the one in use), same rules. */
+  getToken(): Promise<TokenSet>
+  /** Joins a refresh in flight, else always sends one. */
+  refresh(): Promise<TokenSet>
+  /** Forgets the access token (e.g. after a 401); keeps the refresh token. */
+  invalidate(): void
+  /** The access token if fresh, else undefined. */
+  peek(): string | undefined
+  /** Expiry of the held access token, epoch ms. */
+  readonly expiresAt: number | undefined
+  /** Whether an access token is held. */
+  readonly hasToken: boolean
+  /** Whether a refresh is in flight. */
+  readonly refreshing: boolean
+  /** fetch with `Authorization: Bearer …`; on 401 invalidates, refreshes once and retries once. */
+  fetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response>
+  /** `{ expiresAt, hasToken, refreshing }`: never a secret. */
+  toJSON(): { expiresAt?: number; hasToken: boolean; refreshing: boolean }
+  /** Releases the wasm memory now (otherwise a FinalizationRegistry does it). */
+  free(): void
+}

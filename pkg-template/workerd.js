@@ -3,4 +3,4 @@
 import wasm from './freshtoken_bg.wasm'
 import { initSync } from './freshtoken.js'
 initSync({ module: wasm })
-export { refreshAccessToken, OAuthError } from './freshtoken.js'
+export { refreshAccessToken, TokenCache, OAuthError } from './freshtoken.js'

@@ -23,7 +23,13 @@ pub struct Policy {
 
 impl Default for Policy {
     fn default() -> Self {
-        Policy { skew_ms: 60_000.0, default_expires_in_sec: 3600.0, retries: 2, min_delay_ms: 200.0, max_delay_ms: 5000.0 }
+        Policy {
+            skew_ms: 60_000.0,
+            default_expires_in_sec: 3600.0,
+            retries: 2,
+            min_delay_ms: 200.0,
+            max_delay_ms: 5000.0,
+        }
     }
 }
 
@@ -61,12 +67,20 @@ pub struct State {
     pub rotation_seen: bool,
     /// The last access token `invalidate` dropped: never taken back from the store.
     pub invalidated: Option<Secret>,
+    /// The refresh token last read from or written to the store.
+    pub store_seen: Option<Secret>,
 }
 
 impl State {
     /// A cache that has only its configured refresh token.
     pub fn new(refresh_token: Secret) -> State {
-        State { token: None, refresh_token, rotation_seen: false, invalidated: None }
+        State {
+            token: None,
+            refresh_token,
+            rotation_seen: false,
+            invalidated: None,
+            store_seen: None,
+        }
     }
 
     /// The access token if it is fresh at `now`.
@@ -78,25 +92,35 @@ impl State {
     /// (replacing the old one before anyone sees the new access token). `sent_at` anchors
     /// the default lifetime when the server sent no `expires_in`.
     pub fn accept(&mut self, t: &TokenFields, sent_at: f64, policy: &Policy) {
-        let expires_at = t.expires_at.unwrap_or(sent_at + policy.default_expires_in_sec * 1000.0);
+        let expires_at = t
+            .expires_at
+            .unwrap_or(sent_at + policy.default_expires_in_sec * 1000.0);
         let expires_in = Some(t.expires_in.unwrap_or(policy.default_expires_in_sec));
-        self.token = Some(Held { access_token: t.access_token.clone(), expires_at, expires_in });
+        self.token = Some(Held {
+            access_token: t.access_token.clone(),
+            expires_at,
+            expires_in,
+        });
         if let Some(rt) = &t.refresh_token {
             self.refresh_token = rt.clone();
             self.rotation_seen = true;
         }
     }
 
-    /// Takes what the store holds: a refresh token that differs from ours is newer (another
-    /// instance rotated it) and is adopted; an access token is adopted unless it is the one
-    /// we invalidated. Returns true when the access token was adopted.
+    /// Takes what the store holds: a refresh token that differs from the one the cache last
+    /// read or wrote there is newer (another instance rotated it) and is adopted; an access
+    /// token is adopted unless it is the one we invalidated. Returns true when the access
+    /// token was adopted.
     pub fn adopt_stored(&mut self, stored: &Stored) -> bool {
         if let Some(rt) = &stored.refresh_token {
-            if !rt.expose().is_empty() && *rt != self.refresh_token {
+            if self.store_seen.as_ref() != Some(rt) {
                 self.refresh_token = rt.clone();
+                self.store_seen = Some(rt.clone());
             }
         }
-        let Some(held) = &stored.token else { return false };
+        let Some(held) = &stored.token else {
+            return false;
+        };
         if self.invalidated.as_ref() == Some(&held.access_token) {
             return false;
         }
@@ -114,7 +138,13 @@ impl State {
 
     /// After a failed attempt `attempt` (0-based): how long to wait before the next one,
     /// or `None` to give up. `jitter` is uniform in [0, 1).
-    pub fn retry_delay(&self, err: &Error, attempt: u32, jitter: f64, policy: &Policy) -> Option<f64> {
+    pub fn retry_delay(
+        &self,
+        err: &Error,
+        attempt: u32,
+        jitter: f64,
+        policy: &Policy,
+    ) -> Option<f64> {
         if attempt >= policy.retries || !self.may_retry(err) {
             return None;
         }
@@ -136,7 +166,8 @@ impl State {
         if !self.rotation_seen {
             return true;
         }
-        matches!(err.status, Some(408 | 429 | 503)) && !matches!(err.code, Code::NetworkError | Code::Timeout)
+        matches!(err.status, Some(408 | 429 | 503))
+            && !matches!(err.code, Code::NetworkError | Code::Timeout)
     }
 }
 
@@ -167,14 +198,23 @@ impl Stored {
             _ => None,
         };
         let token = match (b.text("accessToken"), num("expiresAt")) {
-            (Some(at), Some(exp)) => Some(Held { access_token: Secret::new(at), expires_at: exp, expires_in: num("expiresIn") }),
+            (Some(at), Some(exp)) => Some(Held {
+                access_token: Secret::new(at),
+                expires_at: exp,
+                expires_in: num("expiresIn"),
+            }),
             _ => None,
         };
         let refresh_token = b.text("refreshToken").map(Secret::new);
         if token.is_none() && refresh_token.is_none() {
             return None;
         }
-        Some(Stored { token, refresh_token, token_type: b.text("tokenType"), scope: b.text("scope") })
+        Some(Stored {
+            token,
+            refresh_token,
+            token_type: b.text("tokenType"),
+            scope: b.text("scope"),
+        })
     }
 }
 
@@ -198,7 +238,13 @@ pub fn default_store_key(token_url: &str, client_id: &str, refresh_token: &str) 
 mod tests {
     use super::*;
 
-    const P: Policy = Policy { skew_ms: 60_000.0, default_expires_in_sec: 3600.0, retries: 2, min_delay_ms: 200.0, max_delay_ms: 5000.0 };
+    const P: Policy = Policy {
+        skew_ms: 60_000.0,
+        default_expires_in_sec: 3600.0,
+        retries: 2,
+        min_delay_ms: 200.0,
+        max_delay_ms: 5000.0,
+    };
 
     fn fields(expires_in: Option<f64>, rt: Option<&str>) -> TokenFields {
         TokenFields {
@@ -239,7 +285,11 @@ mod tests {
         assert!(s.fresh(exp - 60_000.0 - 1.0, &P).is_some());
         assert!(s.fresh(exp - 60_000.0, &P).is_none());
         // A stored token without expiresIn gets the full skew.
-        let held = Held { access_token: Secret::new("x"), expires_at: 100_000.0, expires_in: None };
+        let held = Held {
+            access_token: Secret::new("x"),
+            expires_at: 100_000.0,
+            expires_in: None,
+        };
         assert!(held.is_fresh(39_999.0, &P) && !held.is_fresh(40_000.0, &P));
     }
 
@@ -253,15 +303,45 @@ mod tests {
     }
 
     #[test]
+    fn store_refresh_token_adopted_only_when_it_changed_there() {
+        let mut s = State::new(Secret::new("RT0"));
+        let entry = |rt: &str| Stored {
+            refresh_token: Some(Secret::new(rt)),
+            ..Default::default()
+        };
+        s.adopt_stored(&entry("RT-store"));
+        assert_eq!(s.refresh_token.expose(), "RT-store");
+        // We rotate, but writing the store failed: the store still has what we last read,
+        // which is older than ours and must not be adopted.
+        s.accept(&fields(Some(60.0), Some("RT-mine")), 0.0, &P);
+        s.adopt_stored(&entry("RT-store"));
+        assert_eq!(s.refresh_token.expose(), "RT-mine");
+        // Another instance rotated and wrote: adopted.
+        s.adopt_stored(&entry("RT-other"));
+        assert_eq!(s.refresh_token.expose(), "RT-other");
+    }
+
+    #[test]
     fn invalidate_keeps_refresh_token_and_refuses_the_same_token_from_the_store() {
         let mut s = state_with(Some(7200.0));
         s.invalidate();
         assert!(s.token.is_none());
         assert_eq!(s.refresh_token.expose(), "RT0");
-        let same = Stored { token: Some(Held { access_token: Secret::new("AT"), expires_at: 9e12, expires_in: None }), ..Default::default() };
+        let same = Stored {
+            token: Some(Held {
+                access_token: Secret::new("AT"),
+                expires_at: 9e12,
+                expires_in: None,
+            }),
+            ..Default::default()
+        };
         assert!(!s.adopt_stored(&same));
         let newer = Stored {
-            token: Some(Held { access_token: Secret::new("AT2"), expires_at: 9e12, expires_in: None }),
+            token: Some(Held {
+                access_token: Secret::new("AT2"),
+                expires_at: 9e12,
+                expires_in: None,
+            }),
             refresh_token: Some(Secret::new("RT9")),
             ..Default::default()
         };
@@ -270,7 +350,11 @@ mod tests {
     }
 
     fn err(code: Code, status: Option<u16>, retry_after: Option<f64>) -> Error {
-        Error { status, retry_after_ms: retry_after, ..Error::new(code, "x") }
+        Error {
+            status,
+            retry_after_ms: retry_after,
+            ..Error::new(code, "x")
+        }
     }
 
     #[test]
@@ -288,18 +372,34 @@ mod tests {
             (http(503), true, true),
             (http(500), true, false),
             (http(502), true, false),
-            (err(Code::Server("server_error".into()), Some(500), None), true, false),
+            (
+                err(Code::Server("server_error".into()), Some(500), None),
+                true,
+                false,
+            ),
             (http(400), false, false),
             (http(404), false, false),
-            (err(Code::Server("invalid_grant".into()), Some(400), None), false, false),
-            (err(Code::Server("invalid_client".into()), Some(401), None), false, false),
+            (
+                err(Code::Server("invalid_grant".into()), Some(400), None),
+                false,
+                false,
+            ),
+            (
+                err(Code::Server("invalid_client".into()), Some(401), None),
+                false,
+                false,
+            ),
             (err(Code::InvalidResponse, Some(200), None), false, false),
             (err(Code::InvalidOptions, None, None), false, false),
             (err(Code::Aborted, None, None), false, false),
         ];
         for (e, before, after) in cases {
             assert_eq!(plain.retry_delay(e, 0, 0.5, &P).is_some(), *before, "{e:?}");
-            assert_eq!(rotating.retry_delay(e, 0, 0.5, &P).is_some(), *after, "{e:?}");
+            assert_eq!(
+                rotating.retry_delay(e, 0, 0.5, &P).is_some(),
+                *after,
+                "{e:?}"
+            );
         }
     }
 
@@ -328,7 +428,10 @@ mod tests {
         assert!(!k.contains("RT-secret"));
         assert_eq!(k, default_store_key("https://a/t", "id", "RT-secret"));
         assert_ne!(k, default_store_key("https://a/t", "id", "RT-other"));
-        assert_ne!(default_store_key("a", "b\0c", "d"), default_store_key("a\0b", "c", "d"));
+        assert_ne!(
+            default_store_key("a", "b\0c", "d"),
+            default_store_key("a\0b", "c", "d")
+        );
     }
 
     #[test]
@@ -342,7 +445,13 @@ mod tests {
         assert_eq!(full.refresh_token.unwrap().expose(), "RT");
         let rt_only = parse(r#"{"v":1,"refreshToken":"RT"}"#).unwrap();
         assert!(rt_only.token.is_none());
-        for bad in [r#"{"v":2,"refreshToken":"RT"}"#, r#"{"accessToken":"AT","expiresAt":1}"#, r#"{"v":1}"#, r#"{"v":1,"accessToken":"AT"}"#, r#"{"v":"1","refreshToken":"RT"}"#] {
+        for bad in [
+            r#"{"v":2,"refreshToken":"RT"}"#,
+            r#"{"accessToken":"AT","expiresAt":1}"#,
+            r#"{"v":1}"#,
+            r#"{"v":1,"accessToken":"AT"}"#,
+            r#"{"v":"1","refreshToken":"RT"}"#,
+        ] {
             assert_eq!(parse(bad), None, "{bad}");
         }
     }

@@ -22,18 +22,45 @@ const MAX_CHUNKS: usize = 1 << 16;
 /// `setTimeout` takes a signed 32-bit delay; longer ones fire at once, so they mean "none".
 const MAX_TIMER_MS: f64 = 2_147_483_647.0;
 
-/// One refresh-token grant: the token fields and the parsed JSON (`raw`).
-pub async fn refresh(
-    opts: &RefreshOptions,
-    refresh_token: &Secret,
-) -> Result<(TokenFields, JsValue), JsValue> {
-    let req = refresh_request(
-        &opts.client,
-        refresh_token,
-        opts.scope.as_deref(),
-        &opts.extras,
-    )
-    .map_err(|e| to_js(&e, None))?;
+/// Why a refresh failed: an error of ours (converted to `OAuthError` at the boundary, and
+/// readable by the cache's retry rule), or something the caller's code threw, unchanged.
+pub enum Failure {
+    /// An `OAuthError` to be, with its `cause`.
+    OAuth(Error, Option<JsValue>),
+    /// A value thrown by the caller's `now`, store or hook: passed through as is.
+    Thrown(JsValue),
+}
+
+impl Failure {
+    /// The value JS sees.
+    pub fn into_js(self) -> JsValue {
+        match self {
+            Failure::OAuth(e, cause) => to_js(&e, cause.as_ref()),
+            Failure::Thrown(v) => v,
+        }
+    }
+}
+
+impl From<Error> for Failure {
+    fn from(e: Error) -> Self {
+        Failure::OAuth(e, None)
+    }
+}
+
+/// A successful grant: the fields, the parsed JSON (`raw`), and when the request was sent.
+pub struct Granted {
+    /// Validated token fields.
+    pub fields: TokenFields,
+    /// The whole parsed JSON.
+    pub raw: JsValue,
+    /// Epoch ms, by the caller's clock.
+    pub sent_at: f64,
+}
+
+/// One refresh-token grant.
+pub async fn refresh(opts: &RefreshOptions, refresh_token: &Secret) -> Result<Granted, Failure> {
+    let scope = opts.scope.as_deref();
+    let req = refresh_request(&opts.client, refresh_token, scope, &opts.extras)?;
     let client_secret = opts.client.secret.as_ref().map_or("", Secret::expose);
     exchange(opts, &req, &[client_secret, refresh_token.expose()]).await
 }
@@ -43,7 +70,7 @@ pub async fn exchange(
     opts: &RefreshOptions,
     req: &HttpRequest,
     secrets: &[&str],
-) -> Result<(TokenFields, JsValue), JsValue> {
+) -> Result<Granted, Failure> {
     let sent_at = now(opts.now.as_ref())?;
     let got = post(opts, req).await?;
     let received = Received {
@@ -54,25 +81,36 @@ pub async fn exchange(
     };
     let raw = got.body.clone().unwrap_or(JsValue::UNDEFINED);
     let object = got.body.map(JsObject);
-    let fields = parse_token_response(&received, object.as_ref().map_err(|e| *e), secrets)
-        .map_err(|e| to_js(&e, None))?;
-    Ok((fields, raw))
+    let fields = parse_token_response(&received, object.as_ref().map_err(|e| *e), secrets)?;
+    Ok(Granted {
+        fields,
+        raw,
+        sent_at,
+    })
 }
 
 /// The caller's clock (`options.now`), or `Date.now`. Whatever `now` throws passes through.
-pub fn now(clock: Option<&Function>) -> Result<f64, JsValue> {
+pub fn now(clock: Option<&Function>) -> Result<f64, Failure> {
     let Some(f) = clock else {
         return Ok(js_sys::Date::now());
     };
-    f.call0(&JsValue::UNDEFINED)?
+    f.call0(&JsValue::UNDEFINED)
+        .map_err(Failure::Thrown)?
         .as_f64()
         .filter(|t| t.is_finite())
-        .ok_or_else(|| {
-            to_js(
-                &Error::invalid_option("now", "must return a finite number"),
-                None,
-            )
-        })
+        .ok_or_else(|| Error::invalid_option("now", "must return a finite number").into())
+}
+
+/// `options.fetch`, or the global `fetch` as it is now.
+pub fn fetch_fn(injected: Option<&Function>) -> Result<Function, Error> {
+    match injected {
+        Some(f) => Ok(f.clone()),
+        None => get(&js_sys::global(), "fetch")
+            .dyn_into::<Function>()
+            .map_err(|_| {
+                Error::invalid_option("fetch", "is required: this host has no global fetch")
+            }),
+    }
 }
 
 /// What `fetch` gave us.
@@ -82,18 +120,8 @@ struct Got {
     body: Result<JsValue, BodyError>,
 }
 
-async fn post(opts: &RefreshOptions, req: &HttpRequest) -> Result<Got, JsValue> {
-    let fetch = match &opts.fetch {
-        Some(f) => f.clone(),
-        None => get(&js_sys::global(), "fetch")
-            .dyn_into::<Function>()
-            .map_err(|_| {
-                to_js(
-                    &Error::invalid_option("fetch", "is required: this host has no global fetch"),
-                    None,
-                )
-            })?,
-    };
+async fn post(opts: &RefreshOptions, req: &HttpRequest) -> Result<Got, Failure> {
+    let fetch = fetch_fn(opts.fetch.as_ref())?;
     let deadline = Deadline::start(opts.timeout_ms, opts.signal.as_ref())?;
     let init = request_init(req, &deadline.controller.signal());
     let pending = fetch
@@ -105,10 +133,9 @@ async fn post(opts: &RefreshOptions, req: &HttpRequest) -> Result<Got, JsValue> 
         .as_f64()
         .filter(|s| s.fract() == 0.0 && (0.0..=599.0).contains(s));
     let Some(status) = status.filter(|_| response.is_object()) else {
-        return Err(to_js(
-            &Error::new(Code::InvalidResponse, "fetch did not resolve to a Response"),
-            None,
-        ));
+        return Err(
+            Error::new(Code::InvalidResponse, "fetch did not resolve to a Response").into(),
+        );
     };
     let headers: HeaderMap = get(&response, "headers").unchecked_into();
     let header = |name| headers.get(name).ok().flatten();
@@ -141,7 +168,7 @@ fn request_init(req: &HttpRequest, signal: &AbortSignal) -> JsValue {
 async fn read_body(
     deadline: &Deadline,
     response: &JsValue,
-) -> Result<Result<JsValue, BodyError>, JsValue> {
+) -> Result<Result<JsValue, BodyError>, Failure> {
     let stream = get(response, "body");
     let text = if stream.is_object() {
         match read_capped(deadline, stream.unchecked_ref()).await? {
@@ -165,7 +192,7 @@ async fn read_body(
 async fn read_capped(
     deadline: &Deadline,
     stream: &BodyStream,
-) -> Result<Option<JsString>, JsValue> {
+) -> Result<Option<JsString>, Failure> {
     let unreadable = |e: JsValue| deadline.fail(Interrupt::Failed(e));
     let reader = stream.get_reader().map_err(unreadable)?;
     let decoder = TextDecoder::new().map_err(unreadable)?;
@@ -230,9 +257,9 @@ struct Deadline {
 }
 
 impl Deadline {
-    fn start(timeout_ms: f64, signal: Option<&AbortSignal>) -> Result<Deadline, JsValue> {
+    fn start(timeout_ms: f64, signal: Option<&AbortSignal>) -> Result<Deadline, Failure> {
         let token: JsValue = Object::new().into();
-        let controller = AbortController::new()?;
+        let controller = AbortController::new().map_err(Failure::Thrown)?;
         let mut deadline = Deadline {
             controller,
             timeout_ms,
@@ -260,7 +287,7 @@ impl Deadline {
         Ok(deadline)
     }
 
-    async fn race(&self, step: Promise) -> Result<JsValue, JsValue> {
+    async fn race(&self, step: Promise) -> Result<JsValue, Failure> {
         let racers = Array::of1(&step);
         if let Some((p, _)) = &self.timer {
             racers.push(p);
@@ -282,28 +309,26 @@ impl Deadline {
             })
     }
 
-    fn fail(&self, why: Interrupt) -> JsValue {
+    fn fail(&self, why: Interrupt) -> Failure {
         match why {
             Interrupt::Timeout => {
                 let mut m = String::from("no complete response within timeoutMs (");
                 push_u64(&mut m, self.timeout_ms as u64);
                 m.push_str(" ms)");
-                to_js(&Error::new(Code::Timeout, m), None)
+                Failure::OAuth(Error::new(Code::Timeout, m), None)
             }
             Interrupt::Aborted => {
                 let reason = self.signal.as_ref().map(|(s, _, _)| s.reason());
-                to_js(
-                    &Error::new(Code::Aborted, "aborted by the caller's signal"),
-                    reason.as_ref(),
-                )
+                let e = Error::new(Code::Aborted, "aborted by the caller's signal");
+                Failure::OAuth(e, reason)
             }
-            Interrupt::Failed(cause) => to_js(
-                &Error::new(
+            Interrupt::Failed(cause) => {
+                let e = Error::new(
                     Code::NetworkError,
                     "the token endpoint could not be reached",
-                ),
-                Some(&cause),
-            ),
+                );
+                Failure::OAuth(e, Some(cause))
+            }
         }
     }
 }

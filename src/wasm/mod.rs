@@ -1,5 +1,6 @@
 //! The only `#[wasm_bindgen]` code: JS options in, the host's `fetch` out, JS values back.
 
+mod cache;
 mod error;
 mod fetch;
 mod js;
@@ -7,12 +8,20 @@ mod options;
 
 use wasm_bindgen::prelude::*;
 
+pub use cache::TokenCache;
+
 /// One refresh-token grant ([RFC 6749 §6](https://www.rfc-editor.org/rfc/rfc6749#section-6))
 /// through the host's `fetch`: exactly one request, no retries. Resolves to a TokenSet;
 /// rejects with an `OAuthError` (or, unchanged, whatever the caller's `now` threw).
 #[wasm_bindgen(js_name = refreshAccessToken)]
 pub async fn refresh_access_token(options: JsValue) -> Result<JsValue, JsValue> {
     let opts = options::RefreshOptions::from_js(&options).map_err(|e| error::to_js(&e, None))?;
-    let (fields, raw) = fetch::refresh(&opts, &opts.refresh_token).await?;
-    Ok(js::token_set(&fields, &raw, fields.refresh_token.as_ref()))
+    let got = fetch::refresh(&opts, &opts.refresh_token)
+        .await
+        .map_err(fetch::Failure::into_js)?;
+    Ok(js::token_set(
+        &got.fields,
+        &got.raw,
+        got.fields.refresh_token.as_ref(),
+    ))
 }

@@ -20,7 +20,7 @@ for (const [kind, type, file, load] of [
     try {
       const { stdout } = await run('node', [file, server.origin], { cwd: p.dir, timeout: 30_000 })
       const r = JSON.parse(stdout)
-      assert.deepEqual(r.exports.filter((k) => k !== 'default'), ['OAuthError', 'refreshAccessToken'])
+      assert.deepEqual(r.exports.filter((k) => k !== 'default'), ['OAuthError', 'TokenCache', 'refreshAccessToken'])
       assertHostResult(assert, r)
     } finally {
       p.cleanup()
