@@ -424,3 +424,94 @@ async fn concurrent_refreshes_do_not_interfere() {
         assert_eq!(status, if i % 2 == 0 { "fulfilled" } else { "rejected" });
     }
 }
+
+mod cache {
+    use super::*;
+    use freshtoken::wasm::TokenCache;
+
+    /// A fetch that counts its calls and answers like a rotating token server, slowly.
+    fn counting_fetch() -> JsValue {
+        js_fn(
+            "let n = 0; const f = async (url, init) => { n++; f.calls = n; \
+             await new Promise((r) => setTimeout(r, 30)); \
+             return new Response(JSON.stringify({ access_token: 'at-' + n, expires_in: 60, refresh_token: 'rt-' + n }), { status: 200 }) }; \
+             f.calls = 0; return f",
+        )
+    }
+
+    fn cache_with(fetch: &JsValue, clock: &JsValue) -> TokenCache {
+        TokenCache::new(options(
+            "/unused",
+            &[("fetch", fetch.clone()), ("now", clock.clone())],
+        ))
+        .unwrap()
+    }
+
+    #[wasm_bindgen_test]
+    async fn single_flight_rotation_and_expiry() {
+        let fetch = counting_fetch();
+        let clock = js_fn("const c = () => c.t; c.t = 1e12; return c");
+        let cache = cache_with(&fetch, &clock);
+        let all = js_sys::Array::new();
+        for _ in 0..100 {
+            all.push(&cache.get_access_token());
+        }
+        all.push(&cache.refresh()); // joins the refresh in flight
+        let got: js_sys::Array = JsFuture::from(js_sys::Promise::all(&all))
+            .await
+            .unwrap()
+            .unchecked_into();
+        assert_eq!(field(&fetch, "calls").as_f64(), Some(1.0));
+        assert!(got.iter().take(100).all(|t| t == "at-1"));
+        assert_eq!(cache.peek().unwrap(), "at-1");
+        assert_eq!(cache.expires_at(), Some(1e12 + 60_000.0));
+        // 60 s token: skew capped at 30 s. Fresh at +29.999 s, stale at +30 s.
+        Reflect::set(&clock, &"t".into(), &(1e12 + 29_999.0).into()).unwrap();
+        assert_eq!(
+            JsFuture::from(cache.get_access_token()).await.unwrap(),
+            "at-1"
+        );
+        Reflect::set(&clock, &"t".into(), &(1e12 + 30_000.0).into()).unwrap();
+        assert!(cache.peek().unwrap().is_undefined());
+        let set = JsFuture::from(cache.get_token()).await.unwrap();
+        assert_eq!(field(&set, "accessToken"), "at-2");
+        assert_eq!(field(&set, "refreshToken"), "rt-2");
+        assert_eq!(field(&fetch, "calls").as_f64(), Some(2.0));
+    }
+
+    #[wasm_bindgen_test]
+    async fn invalidate_and_errors_keep_the_cache_usable() {
+        let fetch = counting_fetch();
+        let clock = js_fn("return () => 1e12");
+        let cache = cache_with(&fetch, &clock);
+        JsFuture::from(cache.get_access_token()).await.unwrap();
+        cache.invalidate();
+        assert!(!cache.has_token());
+        assert_eq!(
+            JsFuture::from(cache.get_access_token()).await.unwrap(),
+            "at-2"
+        );
+        // Against the real server: invalid_grant rejects, then a good call works again.
+        let bad = TokenCache::new(options("/f/invalid_grant", &[])).unwrap();
+        let err = JsFuture::from(bad.get_access_token()).await.unwrap_err();
+        assert_eq!(code(&err), "invalid_grant");
+        assert!(!bad.refreshing());
+        let good = TokenCache::new(options("/v1/oauth-app/client/token", &[])).unwrap();
+        let t = JsFuture::from(good.get_access_token())
+            .await
+            .unwrap()
+            .as_string()
+            .unwrap();
+        assert!(t.starts_with("at-"));
+    }
+
+    #[wasm_bindgen_test]
+    fn constructor_rejects_bad_options() {
+        let err = TokenCache::new(JsValue::NULL).err().unwrap();
+        assert_eq!(code(&err), "invalid_options");
+        let err = TokenCache::new(options("/t", &[("refreshSkewMs", (-5).into())]))
+            .err()
+            .unwrap();
+        assert_eq!(code(&err), "invalid_options");
+    }
+}
