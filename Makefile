@@ -63,7 +63,7 @@ test-wasm:
 	WASM_BINDGEN_USE_BROWSER=1 $(SERVE) wasm-pack test --headless --chrome --chromedriver /usr/bin/chromedriver -- --test wasm
 
 test-js: dist/freshtoken-$(VERSION).tgz
-	FRESHTOKEN_TGZ=$(CURDIR)/dist/freshtoken-$(VERSION).tgz node --test --test-concurrency=1 tests/js/
+	FRESHTOKEN_TGZ=$(CURDIR)/dist/freshtoken-$(VERSION).tgz node --expose-gc --test --test-concurrency=1 tests/js/
 
 test: setup lint test-native test-wasm test-js size
 

@@ -1,0 +1,44 @@
+// Caches created and dropped in a loop leave the wasm memory flat: with free(), and when
+// left to wasm-bindgen's FinalizationRegistry. Reads the memory through the `web` entry's
+// initSync, which returns the instance's exports. Run with --expose-gc (make test-js does).
+import assert from 'node:assert/strict'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { after, before, test } from 'node:test'
+import { pathToFileURL } from 'node:url'
+import { project } from './helpers.mjs'
+
+let p, ft, memory
+before(async () => {
+  p = await project('leak', { 'package.json': '{"name":"app","private":true,"type":"module"}' })
+  const dir = join(p.dir, 'node_modules', 'freshtoken')
+  ft = await import(pathToFileURL(join(dir, 'freshtoken.js')))
+  memory = ft.initSync({ module: readFileSync(join(dir, 'freshtoken_bg.wasm')) }).memory
+})
+after(() => p.cleanup())
+
+const opts = { tokenUrl: 'https://auth.example/token', clientId: 'c', clientSecret: 's', refreshToken: 'r' }
+const settle = async () => { for (let i = 0; i < 3; i++) { globalThis.gc(); await new Promise((r) => setTimeout(r, 20)) } }
+
+test('100,000 caches created and freed: wasm memory flat after warm-up', async () => {
+  for (let i = 0; i < 10_000; i++) new ft.TokenCache(opts).free()
+  const warm = memory.buffer.byteLength
+  for (let i = 0; i < 100_000; i++) new ft.TokenCache(opts).free()
+  console.log(`# free(): wasm memory ${warm} → ${memory.buffer.byteLength} bytes`)
+  assert.equal(memory.buffer.byteLength, warm)
+})
+
+test('100,000 caches dropped without free(): the FinalizationRegistry reclaims them', async () => {
+  assert.equal(typeof globalThis.gc, 'function', 'run with node --expose-gc')
+  for (let round = 0; round < 2; round++) {
+    for (let i = 0; i < 10_000; i++) new ft.TokenCache(opts)
+    await settle()
+  }
+  const warm = memory.buffer.byteLength
+  for (let round = 0; round < 10; round++) {
+    for (let i = 0; i < 10_000; i++) new ft.TokenCache(opts)
+    await settle()
+  }
+  console.log(`# dropped: wasm memory ${warm} → ${memory.buffer.byteLength} bytes`)
+  assert.ok(memory.buffer.byteLength <= warm + 1024 * 1024, `grew from ${warm} to ${memory.buffer.byteLength}`)
+})
