@@ -181,7 +181,7 @@ test('cache.fetch: Bearer header, 401 → refresh once and retry once', async (t
   const cache = new ft.TokenCache(e.base)
   const res = await cache.fetch(e.server.origin + '/v1/resource')
   assert.equal(res.status, 200)
-  await fetch(e.server.origin + '/control/unauthorize', { method: 'POST' })
+  await fetch(e.server.origin + '/control/revoke', { method: 'POST' })
   const res2 = await cache.fetch(e.server.origin + '/v1/resource', { method: 'GET' })
   assert.equal(res2.status, 200)
   assert.equal(e.server.stats().tokenRequests, 2, 'one refresh after the 401')
@@ -198,4 +198,21 @@ test('constructor throws invalid_options synchronously; methods keep working aft
   e.server.queueFault('status:503')
   await assert.rejects(cache.getAccessToken(), { code: 'http_error' })
   assert.match(await cache.getAccessToken(), /^at-/)
+})
+
+test('cache.fetch: concurrent 401s cause one refresh; a stream body is not replayed', async (t) => {
+  const e = await edgetag(t, {})
+  const cache = new ft.TokenCache(e.base)
+  await cache.getAccessToken()
+  await fetch(e.server.origin + '/control/revoke', { method: 'POST' }) // the held token now gets 401
+  const all = await Promise.all(Array.from({ length: 5 }, () => cache.fetch(e.server.origin + '/v1/resource')))
+  assert.deepEqual(all.map((r) => r.status), Array(5).fill(200))
+  assert.equal(e.server.stats().tokenRequests, 2, 'one refresh for five concurrent 401s')
+
+  await fetch(e.server.origin + '/control/revoke', { method: 'POST' })
+  const body = new ReadableStream({ start(c) { c.enqueue(new TextEncoder().encode('x')); c.close() } })
+  const res = await cache.fetch(e.server.origin + '/v1/resource', { method: 'POST', body, duplex: 'half' })
+  assert.equal(res.status, 401, 'the 401 passes through: a stream cannot be replayed')
+  assert.equal(cache.peek(), undefined, 'but the token was invalidated')
+  assert.equal(e.server.stats().tokenRequests, 2)
 })

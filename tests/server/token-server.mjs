@@ -8,6 +8,7 @@
 //   POST /control/fault               {"fault": "...", "count": 1}: faults for the next requests
 //   GET  /control/stats               request counters
 //   POST /control/reset               counters and faults back to zero
+//   POST /control/revoke              revokes every access token issued so far
 //
 // Faults: status:<code>[:json|html|empty], retry-after:<value>[:<code>], invalid_grant,
 // invalid_client, error-200, html, not-json, truncated, empty, big, redirect, hang, stall,
@@ -58,7 +59,6 @@ export async function startTokenServer(options = {}) {
     faults: [], // queued faults for the next token requests
     stats: { tokenRequests: 0, resourceRequests: 0, reuseDetected: 0, byFault: {} },
     sockets: new Set(),
-    unauthorizeOnce: 0, // resource: answer 401 this many times regardless
   }
 
   const server = http.createServer((req, res) => {
@@ -86,8 +86,8 @@ export async function startTokenServer(options = {}) {
       state.faults = []
       return send(res, 200, {})
     }
-    if (url.pathname === '/control/unauthorize' && req.method === 'POST') {
-      state.unauthorizeOnce++
+    if (url.pathname === '/control/revoke' && req.method === 'POST') {
+      state.access.clear() // every access token issued so far now gets 401
       return send(res, 200, {})
     }
     if (url.pathname === '/v1/resource') return resource(req, res)
@@ -152,10 +152,6 @@ export async function startTokenServer(options = {}) {
     state.stats.resourceRequests++
     const m = /^Bearer (.+)$/.exec(req.headers.authorization || '')
     const exp = m && state.access.get(m[1])
-    if (state.unauthorizeOnce > 0) {
-      state.unauthorizeOnce--
-      return send(res, 401, { error: 'invalid_token' }, { 'www-authenticate': 'Bearer error="invalid_token"' })
-    }
     if (!exp || exp <= Date.now()) {
       return send(res, 401, { error: 'invalid_token' }, { 'www-authenticate': 'Bearer error="invalid_token"' })
     }
