@@ -104,9 +104,8 @@ impl TokenCache {
     /// `fetch` with `Authorization: Bearer …`; on a 401, invalidates that token, refreshes
     /// once (joining any refresh in flight) and retries once, unless the body is a stream.
     pub fn fetch(&self, input: JsValue, init: JsValue) -> Promise {
-        let inner = self.inner.clone();
         let this = TokenCache {
-            inner: inner.clone(),
+            inner: self.inner.clone(),
         };
         future_to_promise(async move { authorized_fetch(&this, &input, &init).await })
     }
