@@ -78,6 +78,8 @@ export type OAuthErrorCode =
 
 /**
  * Every rejection of freshtoken. An `Error` (with a stack) whose `name` is `'OAuthError'`.
+ * `instanceof OAuthError` is a brand check (an `Error` named `'OAuthError'` with a string
+ * `code`), so errors rebuilt by `freshtoken/workers` or made by another copy pass it too.
  * No field, message, `toString()` or `JSON.stringify()` of it contains a secret.
  * @see https://www.rfc-editor.org/rfc/rfc6749#section-5.2
  */

@@ -8,3 +8,10 @@ export default function init(options?: { module_or_path?: InitInput | Promise<In
 
 /** Instantiates the wasm synchronously from bytes or a compiled module. */
 export declare function initSync(options: { module: BufferSource | WebAssembly.Module }): unknown
+
+/**
+ * Hosts whose I/O belongs to the request that started it (workerd) pass their `waitUntil`,
+ * so a shared refresh outlives the request that started it. The `workerd` entry of
+ * `freshtoken` does this itself. `undefined` turns it off.
+ */
+export declare function setKeepAlive(waitUntil: ((promise: Promise<unknown>) => void) | undefined): void

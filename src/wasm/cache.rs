@@ -200,6 +200,7 @@ impl TokenCache {
             result.map_err(Failure::into_js)
         });
         self.inner.inflight.replace(Some(p.clone()));
+        keep_alive(&p);
         p
     }
 }
@@ -338,6 +339,47 @@ impl Inner {
             .map(JsValue::from)
             .unwrap_or(JsValue::NULL)
     }
+}
+
+thread_local! {
+    /// The host's `waitUntil`, when it has one (see [`set_keep_alive`]).
+    static KEEP_ALIVE: RefCell<Option<Function>> = const { RefCell::new(None) };
+}
+
+/// Hosts whose I/O belongs to the request that started it (workerd) pass their
+/// `waitUntil` here; the `workerd` entry does it for you. Every refresh job is then handed
+/// to it, so a refresh that other requests wait on is not cancelled when the request that
+/// started it responds first. `undefined` turns it off.
+#[wasm_bindgen(js_name = setKeepAlive)]
+pub fn set_keep_alive(wait_until: JsValue) -> Result<(), JsValue> {
+    let f = if wait_until.is_undefined() {
+        None
+    } else {
+        let f = wait_until.dyn_into::<Function>().map_err(|_| {
+            to_js(
+                &Error::invalid_option("setKeepAlive", "must be a function or undefined"),
+                None,
+            )
+        })?;
+        Some(f)
+    };
+    KEEP_ALIVE.with(|k| k.replace(f));
+    Ok(())
+}
+
+/// Hands a job to the host's `waitUntil`, as a promise that never rejects (the job's
+/// error belongs to its callers, not to the host's log). Outside a request `waitUntil`
+/// throws: nothing needs keeping alive there, so that is ignored.
+fn keep_alive(job: &Promise) {
+    let Some(wait_until) = KEEP_ALIVE.with(|k| k.borrow().clone()) else {
+        return;
+    };
+    let job = job.clone();
+    let quiet = future_to_promise(async move {
+        let _ = JsFuture::from(job).await;
+        Ok(JsValue::UNDEFINED)
+    });
+    let _ = wait_until.call1(&JsValue::UNDEFINED, &quiet);
 }
 
 /// One refresh job: store first (unless forced), then up to `retries + 1` attempts.

@@ -6,7 +6,7 @@ use std::cell::OnceCell;
 use js_sys::{Object, Reflect};
 use wasm_bindgen::prelude::*;
 
-use super::js::{set, set_opt};
+use super::js::{get, set, set_opt};
 use crate::error::Error;
 
 /// The class of every error freshtoken rejects with. Instances are made by freshtoken,
@@ -33,10 +33,36 @@ fn prototype() -> JsValue {
             // Errors are plain JS objects with no Rust side: nothing to free.
             let _ = Reflect::delete_property(proto.unchecked_ref::<Object>(), &"free".into());
             set(&proto, "name", &"OAuthError".into());
+            brand_check(&get(&proto, "constructor"));
             proto
         })
         .clone()
     })
+}
+
+/// Sets up the class when the module loads, so `instanceof OAuthError` works before any
+/// error was made here.
+#[wasm_bindgen(start, private)]
+fn start() {
+    let _ = prototype();
+}
+
+/// Makes `instanceof OAuthError` a brand check: any `Error` named `OAuthError` with a
+/// string `code`. So errors rebuilt from plain data (the Durable Object client, which
+/// loads no wasm) or made by another copy of the package pass it too.
+fn brand_check(class: &JsValue) {
+    let check = Closure::<dyn Fn(JsValue) -> bool>::new(|v: JsValue| {
+        v.is_instance_of::<js_sys::Error>()
+            && get(&v, "name").as_string().as_deref() == Some("OAuthError")
+            && get(&v, "code").is_string()
+    });
+    let desc = Object::new();
+    set(&desc, "value", &check.into_js_value());
+    let _ = Reflect::define_property(
+        class.unchecked_ref::<Object>(),
+        &js_sys::Symbol::has_instance(),
+        &desc,
+    );
 }
 
 /// Converts a core error to the `OAuthError` JS sees, with `cause` when there is one.

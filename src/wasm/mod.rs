@@ -8,7 +8,7 @@ mod options;
 
 use wasm_bindgen::prelude::*;
 
-pub use cache::TokenCache;
+pub use cache::{set_keep_alive, TokenCache};
 
 /// One refresh-token grant ([RFC 6749 §6](https://www.rfc-editor.org/rfc/rfc6749#section-6))
 /// through the host's `fetch`: exactly one request, no retries. Resolves to a TokenSet;

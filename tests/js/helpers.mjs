@@ -31,7 +31,9 @@ async function check({ refreshAccessToken, OAuthError }, origin) {
   const ok = await refreshAccessToken({ ...base, tokenUrl: origin + '/v1/oauth-app/client/token' })
   let err
   try { await refreshAccessToken({ ...base, tokenUrl: origin + '/f/invalid_grant' }) } catch (e) { err = e }
+  const brand = [Object.assign(new Error('x'), { name: 'OAuthError', code: 'c' }), new Error('x'), { name: 'OAuthError', code: 'c' }]
   return {
+    brand: brand.map((e) => e instanceof OAuthError),
     accessToken: ok.accessToken, tokenType: ok.tokenType, expiresIn: ok.expiresIn, rawExpiresIn: ok.raw.expires_in,
     err: { name: err.name, code: err.code, status: err.status, description: err.description, retryable: err.retryable,
            isError: err instanceof Error, isOAuthError: err instanceof OAuthError, hasStack: typeof err.stack === 'string',
@@ -42,6 +44,7 @@ async function check({ refreshAccessToken, OAuthError }, origin) {
 
 /** Assertions shared by every host test. */
 export function assertHostResult(assert, r) {
+  assert.deepEqual(r.brand, [true, false, false], 'instanceof OAuthError: an Error named OAuthError with a string code')
   assert.match(r.accessToken, /^at-/)
   assert.equal(r.tokenType, 'Bearer')
   assert.equal(r.expiresIn, 7200)
