@@ -47,8 +47,12 @@ dist/freshtoken-$(VERSION).tgz: build/pkg/package.json
 pack: setup dist/freshtoken-$(VERSION).tgz
 
 DEMO_PORT ?= 47900
+DEMO_TOKEN_PORT ?= 47901
+# The terminal story first (examples/node.mjs against its own short-lived token server),
+# then the live page until Ctrl-C.
 demo: setup build/pkg/package.json
-	node tests/server/serve.mjs --port $(DEMO_PORT) -- node examples/node.mjs http://127.0.0.1:$(DEMO_PORT)/v1/oauth-app/client/token
+	node tests/server/serve.mjs --port $(DEMO_TOKEN_PORT) --lifetime 30 -- node examples/node.mjs http://127.0.0.1:$(DEMO_TOKEN_PORT)/v1/oauth-app/client/token
+	node www/serve.mjs --port $(DEMO_PORT) --token-port $(DEMO_TOKEN_PORT) --lifetime 30
 
 lint:
 	cargo fmt --check

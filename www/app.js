@@ -1,0 +1,176 @@
+// The demo page: a TokenCache from the 'freshtoken' package, shown live. Everything the page
+// knows about requests it learns from a logging `fetch` it gives the cache, and the hooks.
+import { TokenCache, OAuthError } from 'freshtoken'
+
+const $ = (id) => document.getElementById(id)
+const config = await (await fetch('/config.json')).json()
+const fields = ['tokenUrl', 'clientId', 'clientSecret', 'refreshToken']
+for (const f of fields) $(f).value = config[f]
+
+let cache
+let tokenRequests = 0
+let lastFailed = null // the last token request's failure, to tell a retry from a new refresh
+let revealed = false
+let skewMs = 60_000
+let lifetimeMs = config.lifetimeSec * 1000
+
+/** The page's fetch: forwards to the real one and logs every token request and API call. */
+async function loggingFetch(input, init) {
+  const request = new Request(input, init)
+  const isToken = request.url === $('tokenUrl').value
+  const label = isToken ? 'POST token' : `${request.method} ${new URL(request.url).pathname}`
+  const started = performance.now()
+  if (isToken) {
+    tokenRequests++
+    if (lastFailed && cache?.refreshing) log('retry', `retry after ${lastFailed}`)
+  }
+  try {
+    const res = await fetch(request)
+    const ms = Math.round(performance.now() - started)
+    const retryAfter = res.headers.get('retry-after')
+    log(res.ok ? 'ok' : 'warn', `${label} → ${res.status}${retryAfter ? ` (Retry-After: ${retryAfter})` : ''}`, `${ms} ms`)
+    if (isToken) lastFailed = res.ok ? null : `HTTP ${res.status}`
+    return res
+  } catch (e) {
+    log('error', `${label} → network error`)
+    if (isToken) lastFailed = 'a network error'
+    throw e
+  }
+}
+
+function newCache() {
+  skewMs = Number($('skew-s').value) * 1000
+  cache = new TokenCache({
+    tokenUrl: $('tokenUrl').value,
+    clientId: $('clientId').value,
+    clientSecret: $('clientSecret').value || undefined,
+    refreshToken: $('refreshToken').value,
+    refreshSkewMs: skewMs,
+    retry: { retries: 2, minDelayMs: 300, maxDelayMs: 5000 },
+    timeoutMs: 10_000,
+    fetch: loggingFetch,
+    onTokens: (set) => {
+      lifetimeMs = (set.expiresIn ?? config.lifetimeSec) * 1000
+      log('refresh', `new token, expires in ${set.expiresIn ?? '?'} s` + (set.raw.refresh_token ? ', refresh token rotated' : ''))
+      if (set.raw.refresh_token) $('refreshToken').value = set.refreshToken
+    },
+  })
+  render()
+}
+
+/** Runs one cache call, logging its outcome (errors with code and status); `quiet` skips
+ *  logging cache hits (the keep-fresh timer). */
+async function call(name, work, quiet = false) {
+  const before = tokenRequests
+  try {
+    const result = await work()
+    if (name === 'getAccessToken()' && tokenRequests === before && !quiet) log('hit', `${name} → from memory`)
+    return result
+  } catch (e) {
+    if (e instanceof OAuthError) {
+      const where = e.status ? ` ${e.status}` : ''
+      log('error', `${name} → ${e.code}${where}${e.description ? ` — ${e.description}` : ''}`, e.retryAfterMs !== undefined ? `retryAfterMs ${e.retryAfterMs}` : '', e.code)
+    } else {
+      log('error', `${name} → ${e.name}: ${e.message}`)
+    }
+  } finally {
+    lastFailed = null
+    render()
+  }
+}
+
+const get = (quiet) => call('getAccessToken()', () => cache.getAccessToken(), quiet)
+
+$('get').onclick = () => get(false)
+$('refresh').onclick = () => call('refresh()', () => cache.refresh())
+$('invalidate').onclick = () => { cache.invalidate(); log('info', 'invalidate() → token dropped, the refresh token kept'); render() }
+$('api').onclick = () => call('cache.fetch(API)', async () => {
+  await fetch(config.controlUrl + '/revoke', { method: 'POST' })
+  log('fault', 'server revoked every access token: the next API call gets 401')
+  const res = await cache.fetch(config.resourceUrl)
+  const body = await res.json()
+  log(res.ok ? 'ok' : 'warn', `API answered ${res.status}${res.ok ? `: ${body.data}` : ''}`)
+})
+for (const b of document.querySelectorAll('.fault')) {
+  b.onclick = async () => {
+    await fetch(config.controlUrl + '/fault', { method: 'POST', body: JSON.stringify({ fault: b.dataset.fault }) })
+    log('fault', `next token request: ${b.textContent}`)
+  }
+}
+$('reveal').onclick = () => {
+  revealed = !revealed
+  $('reveal').setAttribute('aria-pressed', String(revealed))
+  $('reveal').textContent = revealed ? 'Hide' : 'Reveal'
+  render()
+}
+$('clear').onclick = () => { $('log').replaceChildren() }
+$('settings').onsubmit = (e) => {
+  e.preventDefault()
+  try {
+    newCache()
+    log('info', 'settings applied: a new TokenCache')
+  } catch (err) {
+    log('error', `new TokenCache → ${err.code}: ${err.message}`, '', err.code)
+  }
+}
+
+/** Appends a log line: time, kind, text. */
+function log(kind, text, detail = '', code = '') {
+  const li = document.createElement('li')
+  li.dataset.kind = kind
+  if (code) li.dataset.code = code
+  const time = document.createElement('time')
+  time.textContent = new Date().toLocaleTimeString([], { hour12: false }) + '.' + String(Date.now() % 1000).padStart(3, '0')
+  const badge = document.createElement('span')
+  badge.className = 'badge'
+  badge.textContent = kind
+  const msg = document.createElement('span')
+  msg.className = 'msg'
+  msg.textContent = text
+  li.append(time, badge, msg)
+  if (detail) {
+    const d = document.createElement('span')
+    d.className = 'detail'
+    d.textContent = detail
+    li.append(d)
+  }
+  const list = $('log')
+  list.prepend(li)
+  while (list.children.length > 200) list.lastChild.remove()
+}
+
+const mask = (t) => t.length <= 10 ? '•'.repeat(t.length) : `${t.slice(0, 3)}${'•'.repeat(12)}${t.slice(-4)}`
+
+/** Draws the token, its state and the countdown bar with the refresh point marked. */
+function render() {
+  const token = cache.peek()
+  const expiresAt = cache.expiresAt
+  const state = cache.refreshing ? 'refreshing' : token ? 'fresh' : cache.hasToken ? 'stale' : 'none'
+  $('state').dataset.state = state
+  $('state').textContent = { refreshing: 'refreshing…', fresh: 'fresh', stale: 'stale: refreshes on next call', none: 'no token' }[state]
+  const shown = token ?? (cache.hasToken ? '(stale)' : '—')
+  $('token').textContent = token && !revealed ? mask(token) : shown
+  if (expiresAt === undefined) {
+    $('fill').style.width = '0%'
+    $('skew').hidden = true
+    $('meter').setAttribute('aria-valuenow', '0')
+    $('countdown').textContent = 'Ask for a token to start.'
+    return
+  }
+  const left = Math.max(0, expiresAt - Date.now())
+  const pct = Math.min(100, (left / lifetimeMs) * 100)
+  const skew = Math.min(skewMs, lifetimeMs / 2)
+  $('fill').style.width = pct.toFixed(2) + '%'
+  $('fill').dataset.late = String(left <= skew)
+  $('skew').hidden = false
+  $('skew').style.left = ((skew / lifetimeMs) * 100).toFixed(2) + '%'
+  $('meter').setAttribute('aria-valuenow', pct.toFixed(0))
+  $('countdown').textContent = left > 0
+    ? `Expires in ${(left / 1000).toFixed(1)} s · the cache refreshes when ${(skew / 1000).toFixed(0)} s are left`
+    : 'Expired: the next call refreshes'
+}
+
+newCache()
+setInterval(render, 100)
+setInterval(() => { if ($('auto').checked && !cache.refreshing) get(true) }, 2000)
+get(false)
