@@ -223,7 +223,6 @@ impl Stored {
 /// It never contains a secret; a newly provisioned refresh token gets a fresh entry, while
 /// rotation (which changes only the stored value) keeps the key.
 pub fn default_store_key(token_url: &str, client_id: &str, refresh_token: &str) -> String {
-    use base64::Engine as _;
     let mut input = String::new();
     for part in [token_url, client_id, refresh_token] {
         crate::num::push_u64(&mut input, part.len() as u64);
@@ -231,7 +230,7 @@ pub fn default_store_key(token_url: &str, client_id: &str, refresh_token: &str) 
         input.push_str(part);
     }
     let digest = crate::sha256::sha256(input.as_bytes());
-    String::from("freshtoken:") + &base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest)
+    String::from("freshtoken:") + &crate::b64::url_safe(&digest)
 }
 
 #[cfg(test)]

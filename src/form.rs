@@ -1,7 +1,5 @@
 //! `application/x-www-form-urlencoded` bodies and the HTTP Basic client credential.
 
-use base64::Engine as _;
-
 /// How `client_secret_basic` encodes the id and secret before base64.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum BasicEncoding {
@@ -69,7 +67,7 @@ pub fn basic_auth(id: &str, secret: &str, encoding: BasicEncoding) -> String {
         BasicEncoding::Form => urlencode(id) + ":" + &urlencode(secret),
         BasicEncoding::Raw => String::from(id) + ":" + secret,
     };
-    String::from("Basic ") + &base64::engine::general_purpose::STANDARD.encode(credential)
+    String::from("Basic ") + &crate::b64::standard(credential.as_bytes())
 }
 
 #[cfg(test)]
@@ -117,6 +115,7 @@ mod tests {
 
     #[test]
     fn basic_header_encodes_reserved_and_utf8() {
+        use base64::Engine as _;
         // enc("my id") = "my+id", enc("p:w/ü") = "p%3Aw%2F%C3%BC"
         let want = String::from("Basic ")
             + &base64::engine::general_purpose::STANDARD.encode("my+id:p%3Aw%2F%C3%BC");

@@ -12,6 +12,9 @@
     allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)
 )]
 
+extern crate alloc;
+
+pub mod b64;
 pub mod cache;
 pub mod error;
 pub mod form;
