@@ -24,8 +24,8 @@ setup:
 
 # One cargo build serves both glues: the .wasm is byte-identical for --target web and nodejs.
 build/web/freshtoken.js build/node/freshtoken.js &: $(RUST_SRC)
-	$(WASM_PACK) --target web --out-dir build/web
-	$(WASM_PACK) --target nodejs --out-dir build/node
+	$(WASM_PACK) --target web --out-dir build/web -- --features shipped
+	$(WASM_PACK) --target nodejs --out-dir build/node -- --features shipped
 	cmp build/web/freshtoken_bg.wasm build/node/freshtoken_bg.wasm
 
 build: build/web/freshtoken.js

@@ -3,6 +3,9 @@
 //! `base64` crate's general-purpose engine cost 3.6 KB of wasm for these ~30 lines; the crate
 //! stays as the reference the tests check this against.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use alloc::string::String;
 
 const STANDARD: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";

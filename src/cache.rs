@@ -2,6 +2,9 @@
 //! current, may this failure be retried and after how long. The wasm `TokenCache` does the
 //! I/O and asks this module at every step; an injected clock makes it table-testable.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use crate::error::{Code, Error};
 use crate::response::TokenFields;
 use crate::secret::Secret;

@@ -1,6 +1,9 @@
 //! The one error type of the crate and its stable codes
 //! ([RFC 6749 §5.2](https://www.rfc-editor.org/rfc/rfc6749#section-5.2)).
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use crate::num::push_u64;
 
 /// A stable, machine-readable reason. JS sees it as `err.code`.

@@ -1,5 +1,8 @@
 //! `application/x-www-form-urlencoded` bodies and the HTTP Basic client credential.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 /// How `client_secret_basic` encodes the id and secret before base64.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum BasicEncoding {

@@ -2,6 +2,9 @@
 //! The refresh-token grant is [RFC 6749 §6](https://www.rfc-editor.org/rfc/rfc6749#section-6);
 //! client authentication is §2.3.1.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use crate::error::Error;
 pub use crate::form::BasicEncoding;
 use crate::form::{basic_auth, Form};

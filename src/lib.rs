@@ -7,12 +7,20 @@
 //! `cargo test`. The `wasm` module is the only `#[wasm_bindgen]` code: it performs the
 //! request through the host's `fetch` and converts between JS values and the core.
 #![deny(missing_docs)]
+#![cfg_attr(all(target_arch = "wasm32", not(test)), no_std)]
 #![cfg_attr(
     test,
     allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)
 )]
 
 extern crate alloc;
+
+/// What std's prelude would bring, for the no_std wasm build (and the same types on hosts).
+mod prelude {
+    pub use alloc::string::{String, ToString};
+    pub use alloc::vec;
+    pub use alloc::vec::Vec;
+}
 
 pub mod b64;
 pub mod cache;
@@ -24,10 +32,25 @@ pub mod response;
 pub mod retry_after;
 pub mod secret;
 pub mod sha256;
+pub mod text;
 pub mod url;
 
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;
+
+/// The shipped wasm's panic handler: trap. No panic is reachable from JS by design (clippy
+/// denies unwrap, expect, panic and indexing); if one were, a trap is all std's handler
+/// would have achieved too, minus the formatting code it keeps alive.
+#[cfg(all(target_arch = "wasm32", feature = "shipped"))]
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo) -> ! {
+    core::arch::wasm32::unreachable()
+}
+
+/// The shipped wasm's allocator (std's default on this target, named explicitly under no_std).
+#[cfg(all(target_arch = "wasm32", feature = "shipped"))]
+#[global_allocator]
+static ALLOCATOR: dlmalloc::GlobalDlmalloc = dlmalloc::GlobalDlmalloc;
 
 pub use error::{Code, Error};
 pub use grant::{BasicEncoding, Client, ClientAuth, HttpRequest};

@@ -1,5 +1,8 @@
 //! Number formatting and parsing without `core::fmt`, which would cost kilobytes of wasm.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 /// Appends the decimal digits of `n` to `out`.
 pub fn push_u64(out: &mut String, n: u64) {
     let mut digits = [0u8; 20];
@@ -21,7 +24,7 @@ pub fn push_u64(out: &mut String, n: u64) {
 /// Parses a plain non-negative decimal such as `7200` or `3599.5`: digits, optionally a
 /// dot and more digits; no sign, exponent, spaces or hex. `None` for anything else.
 pub fn parse_decimal(s: &str) -> Option<f64> {
-    let (int, frac) = match s.split_once('.') {
+    let (int, frac) = match crate::text::split_once(s, b'.') {
         Some((i, f)) => (i, Some(f)),
         None => (s, None),
     };
@@ -41,6 +44,11 @@ pub fn parse_decimal(s: &str) -> Option<f64> {
     let scale = frac.bytes().fold(1.0f64, |acc, _| acc * 10.0);
     let whole = digits(int) * scale + digits(frac);
     Some(whole / scale).filter(|v| v.is_finite())
+}
+
+/// Whether a non-negative `x` below 2^63 is a whole number (`f64::fract` is std-only).
+pub fn is_whole(x: f64) -> bool {
+    x == (x as u64) as f64
 }
 
 /// Parses 1*DIGIT as a whole number, saturating instead of overflowing.

@@ -4,6 +4,9 @@
 //! The body is parsed as JSON by the host (`JSON.parse` is free in bytes and is what `raw`
 //! must be anyway); this module only sees the fields it asks for, through [`JsonObject`].
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use crate::error::{Code, Error};
 use crate::num::parse_decimal;
 use crate::retry_after::parse_retry_after;

@@ -1,12 +1,15 @@
 //! `Retry-After` ([RFC 9110 §10.2.3](https://www.rfc-editor.org/rfc/rfc9110#section-10.2.3)):
 //! delay-seconds or an HTTP-date in any of the three formats recipients must accept.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use crate::num::parse_digits;
 
 /// The delay asked for, in ms (never negative), or `None` when the value is malformed.
 /// An HTTP-date is measured against `now_ms`, the caller's clock.
 pub fn parse_retry_after(value: &str, now_ms: f64) -> Option<f64> {
-    let value = value.trim_matches([' ', '\t']);
+    let value = value.trim_ascii();
     if let Some(secs) = parse_digits(value) {
         return Some(secs as f64 * 1000.0);
     }
@@ -17,7 +20,7 @@ pub fn parse_retry_after(value: &str, now_ms: f64) -> Option<f64> {
 /// Parses IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`), RFC 850
 /// (`Sunday, 06-Nov-94 08:49:37 GMT`) and asctime (`Sun Nov  6 08:49:37 1994`) to epoch ms.
 pub fn parse_http_date(value: &str, now_ms: f64) -> Option<f64> {
-    let mut parts = value.split([' ', ',', '-']).filter(|p| !p.is_empty());
+    let mut parts = crate::text::split(value, b" ,-").filter(|p| !p.is_empty());
     let weekday = parts.next()?;
     if weekday.len() < 3 || !weekday.bytes().all(|b| b.is_ascii_alphabetic()) {
         return None;
@@ -71,7 +74,7 @@ fn days_in_month(year: u64, month: u64) -> u64 {
 
 /// `HH:MM:SS` → seconds of the day (a leap second 60 is accepted).
 fn parse_time(time: &str) -> Option<u64> {
-    let mut it = time.split(':');
+    let mut it = crate::text::split(time, b":");
     let mut field = |max: u64| {
         it.next()
             .filter(|f| f.len() == 2)

@@ -1,5 +1,8 @@
 //! Secrets (client secret, refresh token, access token) and their redaction.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use core::fmt;
 
 /// The text that stands in for a secret wherever one would otherwise be shown.
@@ -40,7 +43,7 @@ pub fn redact(text: &str, secrets: &[&str]) -> String {
             needles.push(encoded);
         }
     }
-    if !needles.iter().any(|n| text.contains(n.as_str())) {
+    if !needles.iter().any(|n| crate::text::contains(text, n)) {
         return String::from(text);
     }
     let mut out = String::with_capacity(text.len());

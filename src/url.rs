@@ -2,6 +2,9 @@
 //! `URL` (the same parser `fetch` uses, so `http://127.0.0.1@evil.example/` cannot fool
 //! us); this module judges the parsed parts.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use crate::error::{Code, Error};
 
 /// The parts of a WHATWG-parsed URL that decide whether it may be used.
@@ -20,7 +23,7 @@ pub struct UrlParts<'a> {
 /// Accepts `https:` URLs, and `http:` ones only to loopback or with `allow_insecure_http`.
 /// No fragment and no credentials in the URL.
 pub fn check_token_url(url: &UrlParts<'_>, allow_insecure_http: bool) -> Result<(), Error> {
-    if url.href.contains('#') {
+    if url.href.bytes().any(|b| b == b'#') {
         return Err(Error::invalid_option(
             "tokenUrl",
             "must not have a fragment",
@@ -49,7 +52,7 @@ pub fn is_loopback(hostname: &str) -> bool {
 }
 
 fn is_ipv4_loopback(hostname: &str) -> bool {
-    let mut octets = hostname.split('.');
+    let mut octets = crate::text::split(hostname, b".");
     let first_is_127 = octets.next() == Some("127");
     let rest: Vec<&str> = octets.collect();
     first_is_127

@@ -6,8 +6,11 @@
 //! time: its promise is kept in `inflight` and every caller that finds the token stale
 //! awaits that same promise.
 
-use std::cell::RefCell;
-use std::rc::Rc;
+#[allow(unused_imports)]
+use crate::prelude::*;
+
+use alloc::rc::Rc;
+use core::cell::RefCell;
 
 use js_sys::{Function, Object, Promise, JSON};
 use wasm_bindgen::prelude::*;
@@ -341,10 +344,8 @@ impl Inner {
     }
 }
 
-thread_local! {
-    /// The host's `waitUntil`, when it has one (see [`set_keep_alive`]).
-    static KEEP_ALIVE: RefCell<Option<Function>> = const { RefCell::new(None) };
-}
+/// The host's `waitUntil`, when it has one (see [`set_keep_alive`]).
+static KEEP_ALIVE: js::Global<RefCell<Option<Function>>> = js::Global(RefCell::new(None));
 
 /// Hosts whose I/O belongs to the request that started it (workerd) pass their
 /// `waitUntil` here; the `workerd` entry does it for you. Every refresh job is then handed
@@ -363,7 +364,7 @@ pub fn set_keep_alive(wait_until: JsValue) -> Result<(), JsValue> {
         })?;
         Some(f)
     };
-    KEEP_ALIVE.with(|k| k.replace(f));
+    KEEP_ALIVE.0.replace(f);
     Ok(())
 }
 
@@ -371,7 +372,7 @@ pub fn set_keep_alive(wait_until: JsValue) -> Result<(), JsValue> {
 /// error belongs to its callers, not to the host's log). Outside a request `waitUntil`
 /// throws: nothing needs keeping alive there, so that is ignored.
 fn keep_alive(job: &Promise) {
-    let Some(wait_until) = KEEP_ALIVE.with(|k| k.borrow().clone()) else {
+    let Some(wait_until) = KEEP_ALIVE.0.borrow().clone() else {
         return;
     };
     let job = job.clone();
@@ -484,7 +485,7 @@ fn policy(options: &JsValue) -> Result<Policy, Error> {
         f64::from(d.retries),
         0.0,
     )?;
-    if retries.fract() != 0.0 || retries > 100.0 {
+    if retries > 100.0 || !crate::num::is_whole(retries) {
         return Err(Error::invalid_option(
             "retry.retries",
             "must be a whole number up to 100",

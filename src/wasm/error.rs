@@ -1,7 +1,10 @@
 //! `OAuthError`: a real JS `Error` (stack, `instanceof Error`) that is also
 //! `instanceof OAuthError`, the class this module exports.
 
-use std::cell::OnceCell;
+#[allow(unused_imports)]
+use crate::prelude::*;
+
+use core::cell::OnceCell;
 
 use js_sys::{Object, Reflect};
 use wasm_bindgen::prelude::*;
@@ -16,16 +19,15 @@ pub struct OAuthError {
     _private: (),
 }
 
-thread_local! {
-    static PROTOTYPE: OnceCell<JsValue> = const { OnceCell::new() };
-}
+static PROTOTYPE: super::js::Global<OnceCell<JsValue>> = super::js::Global(OnceCell::new());
 
 /// `OAuthError.prototype`, made on first use to inherit from `Error.prototype`, so that
 /// errors built with `new Error()` and given this prototype pass both `instanceof` checks.
 /// wasm-bindgen classes cannot `extends Error`; this is the smallest way there.
 fn prototype() -> JsValue {
-    PROTOTYPE.with(|cell| {
-        cell.get_or_init(|| {
+    PROTOTYPE
+        .0
+        .get_or_init(|| {
             let proto: JsValue =
                 Object::get_prototype_of(&OAuthError { _private: () }.into()).into();
             let error_proto = Object::get_prototype_of(&js_sys::Error::new("").into());
@@ -37,7 +39,6 @@ fn prototype() -> JsValue {
             proto
         })
         .clone()
-    })
 }
 
 /// Sets up the class when the module loads, so `instanceof OAuthError` works before any

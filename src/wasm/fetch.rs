@@ -1,6 +1,9 @@
 //! One `POST` through the host's `fetch`, bounded as a whole (headers and body) by
 //! `timeoutMs` and the caller's `AbortSignal`, then parsed by the core.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use js_sys::{Array, Function, JsString, Object, Promise, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -131,7 +134,7 @@ async fn post(opts: &RefreshOptions, req: &HttpRequest) -> Result<Got, Failure> 
     let response = deadline.race(pending).await?;
     let status = get(&response, "status")
         .as_f64()
-        .filter(|s| s.fract() == 0.0 && (0.0..=599.0).contains(s));
+        .filter(|s| (0.0..=599.0).contains(s) && crate::num::is_whole(*s));
     let Some(status) = status.filter(|_| response.is_object()) else {
         return Err(
             Error::new(Code::InvalidResponse, "fetch did not resolve to a Response").into(),

@@ -1,5 +1,8 @@
 //! Small helpers over `js_sys::Reflect` and the host globals freshtoken uses.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use js_sys::{Function, JsString, Object, Reflect};
 use wasm_bindgen::prelude::*;
 
@@ -18,6 +21,15 @@ extern "C" {
     #[wasm_bindgen(js_namespace = JSON, js_name = parse, catch)]
     pub fn json_parse(text: &JsString) -> Result<JsValue, JsValue>;
 }
+
+/// A global for this single-threaded build: wasm32 without atomics has one thread, and
+/// `thread_local!` is std-only (the shipped build is no_std).
+pub struct Global<T>(pub T);
+
+// SAFETY: without the `atomics` target feature a wasm instance runs on exactly one thread,
+// so a `Global` is never touched from two threads.
+#[cfg(not(target_feature = "atomics"))]
+unsafe impl<T> Sync for Global<T> {}
 
 /// `obj[key]`, or `undefined` when reading throws (a hostile getter or Proxy).
 pub fn get(obj: &JsValue, key: &str) -> JsValue {

@@ -1,5 +1,8 @@
 //! The only `#[wasm_bindgen]` code: JS options in, the host's `fetch` out, JS values back.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 mod cache;
 mod error;
 mod fetch;

@@ -1,6 +1,9 @@
 //! Reading and validating the JS options object. Every problem is `invalid_options` (or
 //! `insecure_url`) naming the option, never quoting its value.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use js_sys::{Array, Function, Object};
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{AbortSignal, Url};
