@@ -58,6 +58,7 @@ lint:
 	cargo fmt --check
 	cargo clippy --all-targets -- -D warnings
 	cargo clippy --target wasm32-unknown-unknown --all-targets -- -D warnings
+	cargo clippy --target wasm32-unknown-unknown --features shipped -- -D warnings
 
 test-native:
 	cargo test --lib
@@ -72,7 +73,7 @@ test-js: dist/freshtoken-$(VERSION).tgz
 test: setup lint test-native test-wasm test-js size
 
 size: build/pkg/package.json
-	@node tests/size.mjs build/pkg
+	@node tests/size.mjs build/pkg --check size-budget.json
 
 clean:
 	rm -rf build dist test-output

@@ -47,10 +47,13 @@ fn panic(_: &core::panic::PanicInfo) -> ! {
     core::arch::wasm32::unreachable()
 }
 
-/// The shipped wasm's allocator (std's default on this target, named explicitly under no_std).
+#[cfg(all(target_arch = "wasm32", feature = "shipped"))]
+mod alloc_wasm;
+
+/// The shipped wasm's allocator (no std, so none by default).
 #[cfg(all(target_arch = "wasm32", feature = "shipped"))]
 #[global_allocator]
-static ALLOCATOR: dlmalloc::GlobalDlmalloc = dlmalloc::GlobalDlmalloc;
+static ALLOCATOR: alloc_wasm::Allocator = alloc_wasm::Allocator::new();
 
 pub use error::{Code, Error};
 pub use grant::{BasicEncoding, Client, ClientAuth, HttpRequest};

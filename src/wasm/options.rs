@@ -87,14 +87,17 @@ fn bad(name: &str) -> Error {
 /// Parses with the host's WHATWG `URL` (what `fetch` itself will use), then applies the
 /// scheme and loopback rules.
 fn token_url(raw: &str, allow_insecure: bool) -> Result<String, Error> {
-    let url =
-        Url::new(raw).map_err(|_| Error::invalid_option("tokenUrl", "must be an absolute URL"))?;
-    let href = url.href();
+    let url: JsValue = Url::new(raw)
+        .map_err(|_| Error::invalid_option("tokenUrl", "must be an absolute URL"))?
+        .into();
+    // Read through Reflect (already imported) rather than one glue import per getter.
+    let part = |key| get(&url, key).as_string().unwrap_or_default();
+    let href = part("href");
     let parts = UrlParts {
-        protocol: &url.protocol(),
-        hostname: &url.hostname(),
+        protocol: &part("protocol"),
+        hostname: &part("hostname"),
         href: &href,
-        has_credentials: !url.username().is_empty() || !url.password().is_empty(),
+        has_credentials: !part("username").is_empty() || !part("password").is_empty(),
     };
     check_token_url(&parts, allow_insecure)?;
     Ok(href)
