@@ -12,12 +12,13 @@ PKG_FILES := $(wildcard pkg-template/*)
 WASM_PACK := wasm-pack build --release --no-pack --no-typescript
 SERVE := node tests/server/serve.mjs --port $(TEST_PORT) --
 
-.PHONY: help setup build pkg pack demo test lint test-native test-wasm test-js size clean
+.PHONY: help setup build pkg pack demo test lint test-native test-wasm test-js size bench clean
 
 help:
 	@echo "make demo   freshtoken keeping a token fresh against a bundled local token server"
 	@echo "make test   every test (installs what it needs first)"
 	@echo "make pack   dist/freshtoken-$(VERSION).tgz"
+	@echo "make bench  speed, memory and cold start against pure JS and oauth4webapi"
 
 setup:
 	@bash .ci/setup
@@ -76,6 +77,10 @@ test: setup lint test-native test-wasm test-js size
 
 size: build/pkg/package.json
 	@node tests/size.mjs build/pkg --check size-budget.json
+
+# Measures (never asserts a time): bench/results.md and bench/results.json.
+bench: setup build/pkg/package.json
+	node --expose-gc bench/run.mjs
 
 clean:
 	rm -rf build dist test-output

@@ -47,14 +47,14 @@ fn options(path: &str, extra: &[(&str, JsValue)]) -> JsValue {
 }
 
 async fn ok(opts: JsValue) -> TokenSet {
-    let v = refresh_access_token(opts)
+    let v = JsFuture::from(refresh_access_token(opts))
         .await
         .expect("refresh should succeed");
     serde_wasm_bindgen::from_value(v).unwrap()
 }
 
 async fn fail(opts: JsValue) -> JsValue {
-    refresh_access_token(opts)
+    JsFuture::from(refresh_access_token(opts))
         .await
         .expect_err("refresh should fail")
 }
@@ -411,9 +411,7 @@ async fn concurrent_refreshes_do_not_interfere() {
         } else {
             "/f/invalid_grant"
         };
-        all.push(&wasm_bindgen_futures::future_to_promise(
-            refresh_access_token(options(path, &[])),
-        ));
+        all.push(&refresh_access_token(options(path, &[])));
     }
     let settled = JsFuture::from(js_sys::Promise::all_settled(&all))
         .await
@@ -463,7 +461,7 @@ mod cache {
             .unchecked_into();
         assert_eq!(field(&fetch, "calls").as_f64(), Some(1.0));
         assert!(got.iter().take(100).all(|t| t == "at-1"));
-        assert_eq!(cache.peek().unwrap(), "at-1");
+        assert_eq!(cache.peek(), "at-1");
         assert_eq!(cache.expires_at(), Some(1e12 + 60_000.0));
         // 60 s token: skew capped at 30 s. Fresh at +29.999 s, stale at +30 s.
         Reflect::set(&clock, &"t".into(), &(1e12 + 29_999.0).into()).unwrap();
@@ -472,7 +470,7 @@ mod cache {
             "at-1"
         );
         Reflect::set(&clock, &"t".into(), &(1e12 + 30_000.0).into()).unwrap();
-        assert!(cache.peek().unwrap().is_undefined());
+        assert!(cache.peek().is_undefined());
         let set = JsFuture::from(cache.get_token()).await.unwrap();
         assert_eq!(field(&set, "accessToken"), "at-2");
         assert_eq!(field(&set, "refreshToken"), "rt-2");

@@ -14,7 +14,7 @@ use core::cell::RefCell;
 
 use js_sys::{Function, Object, Promise, JSON};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::{future_to_promise, JsFuture};
+use wasm_bindgen_futures::JsFuture;
 
 use super::error::to_js;
 use super::fetch::{self, Failure, Granted};
@@ -84,13 +84,20 @@ impl TokenCache {
     }
 
     /// The access token if it is fresh now, else `undefined`. Synchronous.
-    pub fn peek(&self) -> Result<JsValue, JsValue> {
-        let fresh = self.inner.is_fresh().map_err(Failure::into_js)?;
+    ///
+    /// Returns the value itself, not a `Result`: a fallible return costs a result array and
+    /// a second call into the module on every peek. What the caller's `now` throws is
+    /// rethrown from here (no borrow is held at that point).
+    pub fn peek(&self) -> JsValue {
+        let fresh = match self.inner.is_fresh() {
+            Ok(fresh) => fresh,
+            Err(f) => wasm_bindgen::throw_val(f.into_js()),
+        };
         let views = self.inner.views.borrow();
-        Ok(match (fresh, views.as_ref()) {
+        match (fresh, views.as_ref()) {
             (true, Some(v)) => v.access_token.clone(),
             _ => JsValue::UNDEFINED,
-        })
+        }
     }
 
     /// When the held access token expires (epoch ms), if one is held.
@@ -110,7 +117,7 @@ impl TokenCache {
         let this = TokenCache {
             inner: self.inner.clone(),
         };
-        future_to_promise(async move { authorized_fetch(&this, &input, &init).await })
+        js::promise(async move { authorized_fetch(&this, &input, &init).await })
     }
 
     /// Whether an access token is held (fresh or not).
@@ -185,7 +192,7 @@ impl TokenCache {
         if field.is_empty() {
             return job;
         }
-        future_to_promise(async move {
+        js::promise(async move {
             let set = JsFuture::from(job).await?;
             Ok(get(&set, field))
         })
@@ -197,7 +204,7 @@ impl TokenCache {
             return p.clone();
         }
         let inner = self.inner.clone();
-        let p = future_to_promise(async move {
+        let p = js::promise(async move {
             let result = run(&inner, force).await;
             inner.inflight.replace(None);
             result.map_err(Failure::into_js)
@@ -376,7 +383,7 @@ fn keep_alive(job: &Promise) {
         return;
     };
     let job = job.clone();
-    let quiet = future_to_promise(async move {
+    let quiet = js::promise(async move {
         let _ = JsFuture::from(job).await;
         Ok(JsValue::UNDEFINED)
     });
@@ -454,7 +461,7 @@ async fn authorized_fetch(
         return Ok(response);
     }
     // Invalidate only if no one has replaced the token meanwhile; then refresh (or join).
-    let current = cache.peek()?;
+    let current = cache.peek();
     if current == token || current.is_undefined() {
         cache.invalidate();
     }

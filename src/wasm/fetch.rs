@@ -144,8 +144,9 @@ async fn post(opts: &RefreshOptions, req: &HttpRequest) -> Result<Got, Failure> 
     let header = |name| headers.get(name).ok().flatten();
     let body = match header("content-length").as_deref().and_then(parse_digits) {
         Some(n) if n > MAX_BODY_BYTES as u64 => Err(BodyError::TooLarge),
-        _ => read_body(&deadline, &response).await?,
+        known => read_body(&deadline, &response, known.is_some()).await?,
     };
+    deadline.done.set(true);
     Ok(Got {
         status: status as u16,
         retry_after: header("retry-after"),
@@ -167,13 +168,29 @@ fn request_init(req: &HttpRequest, signal: &AbortSignal) -> JsValue {
     init
 }
 
-/// Reads the whole body (at most 1 MiB) and parses it as a JSON object.
+/// Reads the whole body (at most 1 MiB) and parses it as a JSON object. With a
+/// `Content-Length` within the cap, `fetch` itself bounds the body, so one `text()` does
+/// (fewer awaited steps than streaming); without one, the body is streamed and counted.
 async fn read_body(
     deadline: &Deadline,
     response: &JsValue,
+    length_known: bool,
 ) -> Result<Result<JsValue, BodyError>, Failure> {
     let stream = get(response, "body");
-    let text = if stream.is_object() {
+    let text_fn = get(response, "text");
+    let text = if length_known && text_fn.is_function() {
+        let unreadable = |e: JsValue| deadline.fail(Interrupt::Failed(e));
+        let pending = text_fn
+            .unchecked_ref::<Function>()
+            .call0(response)
+            .map(|p| Promise::resolve(&p))
+            .map_err(unreadable)?;
+        deadline
+            .race(pending)
+            .await?
+            .dyn_into::<JsString>()
+            .unwrap_or_else(|_| JsString::from(""))
+    } else if stream.is_object() {
         match read_capped(deadline, stream.unchecked_ref()).await? {
             Some(text) => text,
             None => return Ok(Err(BodyError::TooLarge)),
@@ -234,8 +251,9 @@ async fn read_capped(
 /// Stops reading a body we will not use; its outcome does not matter.
 fn cancel(reader: BodyReader) {
     if let Ok(p) = reader.cancel() {
-        wasm_bindgen_futures::spawn_local(async move {
+        let _ = js::promise(async move {
             let _ = JsFuture::from(p).await;
+            Ok(JsValue::UNDEFINED)
         });
     }
 }
@@ -257,6 +275,9 @@ struct Deadline {
     token: JsValue,
     timer: Option<(Promise, JsValue)>,
     signal: Option<(AbortSignal, Promise, Function)>,
+    /// Set once the whole response is in: nothing is left to abort (and in Node an
+    /// `abort()` costs a DOMException with a stack, most of a refresh's CPU time).
+    done: core::cell::Cell<bool>,
 }
 
 impl Deadline {
@@ -269,6 +290,7 @@ impl Deadline {
             token,
             timer: None,
             signal: None,
+            done: core::cell::Cell::new(false),
         };
         if let Some(s) = signal {
             if s.aborted() {
@@ -344,6 +366,8 @@ impl Drop for Deadline {
         if let Some((s, _, listener)) = &self.signal {
             let _ = s.remove_event_listener_with_callback("abort", listener);
         }
-        self.controller.abort();
+        if !self.done.get() {
+            self.controller.abort();
+        }
     }
 }

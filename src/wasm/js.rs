@@ -3,6 +3,9 @@
 #[allow(unused_imports)]
 use crate::prelude::*;
 
+use alloc::boxed::Box;
+use core::cell::RefCell;
+
 use js_sys::{Function, JsString, Object, Reflect};
 use wasm_bindgen::prelude::*;
 
@@ -31,14 +34,45 @@ pub struct Global<T>(pub T);
 #[cfg(not(target_feature = "atomics"))]
 unsafe impl<T> Sync for Global<T> {}
 
+#[wasm_bindgen]
+extern "C" {
+    /// `Reflect.set` without a try/catch wrapper in the glue: only for objects freshtoken
+    /// made itself, where it cannot throw.
+    #[wasm_bindgen(js_namespace = Reflect, js_name = set)]
+    fn reflect_set(target: &JsValue, key: &JsValue, value: &JsValue) -> bool;
+}
+
+/// Property names made into JS strings once: decoding a key from wasm memory on every
+/// access was a large share of a refresh's CPU time.
+static KEYS: Global<RefCell<Vec<(String, JsValue)>>> = Global(RefCell::new(Vec::new()));
+
+/// Bounds the table: keys are mostly fixed names; dynamic ones (header names) past this
+/// many are made afresh each time.
+const MAX_KEYS: usize = 96;
+
+/// `key` as a JS string, from the table when it is there.
+fn key(key: &str) -> JsValue {
+    let Ok(mut keys) = KEYS.0.try_borrow_mut() else {
+        return JsValue::from_str(key);
+    };
+    if let Some((_, v)) = keys.iter().find(|(k, _)| k == key) {
+        return v.clone();
+    }
+    let v = JsValue::from_str(key);
+    if keys.len() < MAX_KEYS {
+        keys.push((String::from(key), v.clone()));
+    }
+    v
+}
+
 /// `obj[key]`, or `undefined` when reading throws (a hostile getter or Proxy).
-pub fn get(obj: &JsValue, key: &str) -> JsValue {
-    Reflect::get(obj, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+pub fn get(obj: &JsValue, k: &str) -> JsValue {
+    Reflect::get(obj, &key(k)).unwrap_or(JsValue::UNDEFINED)
 }
 
 /// `obj[key] = value` on an object freshtoken created itself.
-pub fn set(obj: &JsValue, key: &str, value: &JsValue) {
-    let _ = Reflect::set(obj, &JsValue::from_str(key), value);
+pub fn set(obj: &JsValue, k: &str, value: &JsValue) {
+    reflect_set(obj, &key(k), value);
 }
 
 /// Sets `key` only when `value` is present.
@@ -145,6 +179,16 @@ extern "C" {
 /// comes back as `Err` with the thrown value unchanged.
 pub async fn settle(v: Result<JsValue, JsValue>) -> Result<JsValue, JsValue> {
     wasm_bindgen_futures::JsFuture::from(js_sys::Promise::resolve(&v?)).await
+}
+
+/// Runs `f` as a JS promise. Every call site shares one instantiation of the executor's
+/// generic glue (the future is boxed): each monomorphised copy cost 0.3–4.6 KB of wasm.
+pub fn promise(
+    f: impl core::future::Future<Output = Result<JsValue, JsValue>> + 'static,
+) -> js_sys::Promise {
+    let boxed: core::pin::Pin<Box<dyn core::future::Future<Output = Result<JsValue, JsValue>>>> =
+        Box::pin(f);
+    wasm_bindgen_futures::future_to_promise(boxed)
 }
 
 /// `setTimeout` as a future.

@@ -17,14 +17,17 @@ pub use cache::{set_keep_alive, TokenCache};
 /// through the host's `fetch`: exactly one request, no retries. Resolves to a TokenSet;
 /// rejects with an `OAuthError` (or, unchanged, whatever the caller's `now` threw).
 #[wasm_bindgen(js_name = refreshAccessToken)]
-pub async fn refresh_access_token(options: JsValue) -> Result<JsValue, JsValue> {
-    let opts = options::RefreshOptions::from_js(&options).map_err(|e| error::to_js(&e, None))?;
-    let got = fetch::refresh(&opts, &opts.refresh_token)
-        .await
-        .map_err(fetch::Failure::into_js)?;
-    Ok(js::token_set(
-        &got.fields,
-        &got.raw,
-        got.fields.refresh_token.as_ref(),
-    ))
+pub fn refresh_access_token(options: JsValue) -> js_sys::Promise {
+    js::promise(async move {
+        let opts =
+            options::RefreshOptions::from_js(&options).map_err(|e| error::to_js(&e, None))?;
+        let got = fetch::refresh(&opts, &opts.refresh_token)
+            .await
+            .map_err(fetch::Failure::into_js)?;
+        Ok(js::token_set(
+            &got.fields,
+            &got.raw,
+            got.fields.refresh_token.as_ref(),
+        ))
+    })
 }

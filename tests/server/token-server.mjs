@@ -135,6 +135,7 @@ export async function startTokenServer(options = {}) {
     const lifetime = cfg.lifetimeSec
     state.access.set(at, Date.now() + lifetime * 1000)
     const reply = { access_token: at, expires_in: lifetime }
+    if (cfg.tokenType) reply.token_type = cfg.tokenType // EdgeTag sends none; oauth4webapi requires one
     if (fault === 'expires-string') reply.expires_in = String(lifetime)
     if (fault === 'expires-zero') reply.expires_in = 0
     if (fault === 'no-expires') delete reply.expires_in
