@@ -462,7 +462,7 @@ mod cache {
         assert_eq!(field(&fetch, "calls").as_f64(), Some(1.0));
         assert!(got.iter().take(100).all(|t| t == "at-1"));
         assert_eq!(cache.peek(), "at-1");
-        assert_eq!(cache.expires_at(), Some(1e12 + 60_000.0));
+        assert_eq!(cache.expires_at().as_f64(), Some(1e12 + 60_000.0));
         // 60 s token: skew capped at 30 s. Fresh at +29.999 s, stale at +30 s.
         Reflect::set(&clock, &"t".into(), &(1e12 + 29_999.0).into()).unwrap();
         assert_eq!(

@@ -49,6 +49,10 @@ struct Inner {
 struct Views {
     access_token: JsValue,
     token_set: JsValue,
+    /// Already-resolved promises of the two, handed out on every hit: a settled promise
+    /// can be awaited any number of times, and making one per hit was half its cost.
+    access_token_promise: Promise,
+    token_set_promise: Promise,
 }
 
 #[wasm_bindgen]
@@ -63,13 +67,13 @@ impl TokenCache {
     /// The access token: from memory while fresh, else from one (shared) refresh.
     #[wasm_bindgen(js_name = getAccessToken)]
     pub fn get_access_token(&self) -> Promise {
-        self.get(|v| v.access_token.clone(), "accessToken")
+        self.get(|v| &v.access_token_promise, "accessToken")
     }
 
     /// The whole TokenSet, by the same rules as `getAccessToken`.
     #[wasm_bindgen(js_name = getToken)]
     pub fn get_token(&self) -> Promise {
-        self.get(|v| v.token_set.clone(), "")
+        self.get(|v| &v.token_set_promise, "")
     }
 
     /// Joins a refresh in flight, or sends one now (even if the store holds a fresh token).
@@ -102,13 +106,14 @@ impl TokenCache {
 
     /// When the held access token expires (epoch ms), if one is held.
     #[wasm_bindgen(getter, js_name = expiresAt)]
-    pub fn expires_at(&self) -> Option<f64> {
+    pub fn expires_at(&self) -> JsValue {
+        // A JsValue, not Option<f64>: the optional number costs a multivalue shim.
         self.inner
             .state
             .borrow()
             .token
             .as_ref()
-            .map(|t| t.expires_at)
+            .map_or(JsValue::UNDEFINED, |t| t.expires_at.into())
     }
 
     /// `fetch` with `Authorization: Bearer …`; on a 401, invalidates that token, refreshes
@@ -178,12 +183,12 @@ impl TokenCache {
     }
 
     /// A hit resolves at once from the cached JS value; a miss awaits the shared job.
-    fn get(&self, pick: fn(&Views) -> JsValue, field: &'static str) -> Promise {
+    fn get(&self, pick: fn(&Views) -> &Promise, field: &'static str) -> Promise {
         match self.inner.is_fresh() {
             Err(f) => return Promise::reject(&f.into_js()),
             Ok(true) => {
                 if let Some(v) = self.inner.views.borrow().as_ref() {
-                    return Promise::resolve(&pick(v));
+                    return pick(v).clone();
                 }
             }
             Ok(false) => {}
@@ -229,6 +234,8 @@ impl Inner {
     fn set_views(&self, token_set: JsValue) {
         let access_token = get(&token_set, "accessToken");
         self.views.replace(Some(Views {
+            access_token_promise: Promise::resolve(&access_token),
+            token_set_promise: Promise::resolve(&token_set),
             access_token,
             token_set,
         }));
