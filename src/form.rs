@@ -16,19 +16,7 @@ pub enum BasicEncoding {
 /// `URLSearchParams` does: ASCII alphanumerics and `*-._` kept, space as `+`, every other
 /// UTF-8 byte as `%XX` (upper-case hex).
 pub fn urlencode_into(out: &mut String, s: &str) {
-    for b in s.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'*' | b'-' | b'.' | b'_' => {
-                out.push(char::from(b))
-            }
-            b' ' => out.push('+'),
-            _ => {
-                out.push('%');
-                out.push(hex_digit(b >> 4));
-                out.push(hex_digit(b & 0xf));
-            }
-        }
-    }
+    encode_into(out, s, b"*-._", true);
 }
 
 /// `s` form-urlencoded, as a new string.
@@ -36,6 +24,29 @@ pub fn urlencode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     urlencode_into(&mut out, s);
     out
+}
+
+/// `s` percent-encoded as JavaScript's `encodeURIComponent` does it (RFC 3986 unreserved
+/// and `!'()*` kept, space as `%20`): how servers often echo a value inside a URI or text.
+pub fn percent_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    encode_into(&mut out, s, b"-._~!'()*", false);
+    out
+}
+
+/// ASCII alphanumerics and `keep` as they are, space as `+` when `plus`, else `%XX`.
+fn encode_into(out: &mut String, s: &str, keep: &[u8], plus: bool) {
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || crate::text::has_byte(keep, b) {
+            out.push(char::from(b));
+        } else if b == b' ' && plus {
+            out.push('+');
+        } else {
+            out.push('%');
+            out.push(hex_digit(b >> 4));
+            out.push(hex_digit(b & 0xf));
+        }
+    }
 }
 
 fn hex_digit(n: u8) -> char {

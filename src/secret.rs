@@ -31,16 +31,21 @@ impl fmt::Debug for Secret {
     }
 }
 
-/// Replaces every occurrence of any of `secrets` in `text`, raw or form-urlencoded, with
-/// `[redacted]`, in one left-to-right pass (longest match first, so a secret that is a
+/// Replaces every occurrence of any of `secrets` in `text` — raw, form-urlencoded (`+` for
+/// space) or percent-encoded (`encodeURIComponent`'s `%20`), the spellings servers echo —
+/// with `[redacted]`, in one left-to-right pass (longest match first, so a secret that is a
 /// prefix of another cannot leave a tail behind, and the placeholder is never re-scanned).
 pub fn redact(text: &str, secrets: &[&str]) -> String {
     let mut needles: Vec<String> = Vec::new();
     for s in secrets.iter().filter(|s| !s.is_empty()) {
-        needles.push(String::from(*s));
-        let encoded = crate::form::urlencode(s);
-        if encoded != *s {
-            needles.push(encoded);
+        for spelling in [
+            String::from(*s),
+            crate::form::urlencode(s),
+            crate::form::percent_encode(s),
+        ] {
+            if !needles.contains(&spelling) {
+                needles.push(spelling);
+            }
         }
     }
     if !needles.iter().any(|n| crate::text::contains(text, n)) {
@@ -78,6 +83,14 @@ mod tests {
     fn redacts_raw_and_encoded_occurrences() {
         let got = redact("token a b/c+ and a+b%2Fc%2B and zz", &["a b/c+"]);
         assert_eq!(got, "token [redacted] and [redacted] and zz");
+    }
+
+    /// Found by the secrets property test (tests/js/secrets.test.mjs): a server echoing the
+    /// secret the way `encodeURIComponent` spells it (`%20`, `!` kept) got past redaction.
+    #[test]
+    fn redacts_percent_encoded_occurrences() {
+        let got = redact("s=n%24k%C3%BCh!%20x and n$küh! x", &["n$küh! x"]);
+        assert_eq!(got, "s=[redacted] and [redacted]");
     }
 
     #[test]

@@ -1,15 +1,20 @@
 //! Splitting text on ASCII bytes without core's `str::pattern` searchers, whose panic paths
 //! (`slice_error_fail`, `panic_bounds_check`) keep kilobytes of `core::fmt` in the wasm.
 
+/// Whether `set` holds `b`. Not `<[u8]>::contains`: its memchr brings bounds-check panics
+/// (and with them `core::fmt`) back into the wasm.
+#[allow(clippy::manual_contains)]
+pub fn has_byte(set: &[u8], b: u8) -> bool {
+    set.iter().any(|&x| x == b)
+}
+
 /// The pieces of `s` between any of the ASCII bytes in `seps` (like `str::split`).
 pub fn split<'a>(s: &'a str, seps: &'a [u8]) -> impl Iterator<Item = &'a str> + 'a {
     let mut rest = Some(s);
     core::iter::from_fn(move || {
         let r = rest?;
-        // An ASCII byte is always a char boundary, so `get` cannot fail here. Not
-        // `seps.contains`: its memchr brings bounds-check panics back.
-        #[allow(clippy::manual_contains)]
-        match r.bytes().position(|b| seps.iter().any(|&x| x == b)) {
+        // An ASCII byte is always a char boundary, so `get` cannot fail here.
+        match r.bytes().position(|b| has_byte(seps, b)) {
             Some(i) => {
                 rest = r.get(i + 1..);
                 r.get(..i)

@@ -12,7 +12,9 @@
 //
 // Faults: status:<code>[:json|html|empty], retry-after:<value>[:<code>], invalid_grant,
 // invalid_client, error-200, html, not-json, truncated, empty, big, redirect, hang, stall,
-// reset, reset-mid, slow:<ms>, expires-string, expires-zero, no-expires, echo-secret.
+// reset, reset-mid, slow:<ms>, expires-string, expires-zero, no-expires, echo-secret,
+// echo-all (every secret of the request, and new tokens, in an error), grant-any (a token for
+// any credentials).
 import http from 'node:http'
 import { randomBytes } from 'node:crypto'
 
@@ -187,6 +189,20 @@ export async function startTokenServer(options = {}) {
         const desc = 'bad token ' + form.get('refresh_token') + ' for secret ' + (client?.secret ?? '')
         return send(res, 400, { error: 'invalid_grant', error_description: desc, error_uri: 'https://x.invalid/?rt=' + form.get('refresh_token') }), true
       }
+      case 'echo-all': {
+        // Everything secret the request carried, and fresh tokens, inside an error reply.
+        const form = new URLSearchParams(body)
+        const secret = parseBasic(req.headers.authorization)?.secret ?? form.get('client_secret') ?? ''
+        const rt = form.get('refresh_token') ?? ''
+        const at = token('at')
+        return send(res, 400, {
+          error: 'invalid_grant', access_token: at, refresh_token: rt,
+          error_description: `rt=${rt} secret=${secret} at=${at} enc=${encodeURIComponent(rt)}/${encodeURIComponent(secret)}`,
+          error_uri: `https://x.invalid/?rt=${encodeURIComponent(rt)}&s=${encodeURIComponent(secret)}&at=${at}`,
+        }), true
+      }
+      case 'grant-any':
+        return send(res, 200, { access_token: token('at'), expires_in: cfg.lifetimeSec }), true
       case 'html':
         return sendRaw(res, 200, 'text/html', '<!doctype html><p>login</p>'), true
       case 'not-json':
