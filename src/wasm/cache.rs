@@ -141,6 +141,14 @@ impl TokenCache {
 impl TokenCache {
     fn build(options: &JsValue) -> Result<TokenCache, Error> {
         let opts = RefreshOptions::from_js(options)?;
+        // Build the request once now: bad `extraParams` or `headers` throw here, as the
+        // constructor promises, not at the first refresh.
+        crate::grant::refresh_request(
+            &opts.client,
+            &opts.refresh_token,
+            opts.scope.as_deref(),
+            &opts.extras,
+        )?;
         let policy = policy(options)?;
         let store = get(options, "store");
         let store = if store.is_undefined() || store.is_null() {
@@ -454,7 +462,10 @@ async fn authorized_fetch(
     init: &JsValue,
 ) -> Result<JsValue, JsValue> {
     let fetch = fetch::fetch_fn(cache.inner.opts.fetch.as_ref()).map_err(|e| to_js(&e, None))?;
-    let request = Request::new(input, init)?;
+    let request = Request::new(input, init).map_err(|e| {
+        let bad = Error::invalid_option("fetch(input, init)", "is not a valid Request");
+        to_js(&bad, Some(&e))
+    })?;
     let streaming = get(&get(init, "body"), "getReader").is_function();
     let token = JsFuture::from(cache.get_access_token()).await?;
     // A stream body cannot be replayed: send the request itself, once.

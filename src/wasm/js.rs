@@ -20,6 +20,9 @@ extern "C" {
     /// The host's `clearTimeout`.
     #[wasm_bindgen(js_name = clearTimeout)]
     pub fn clear_timeout(id: &JsValue);
+    /// `Object.entries`, catching what a hostile Proxy throws.
+    #[wasm_bindgen(js_namespace = Object, js_name = entries, catch)]
+    pub fn object_entries(obj: &JsValue) -> Result<js_sys::Array, JsValue>;
     /// `JSON.parse` on a JS string, without copying it through wasm memory.
     #[wasm_bindgen(js_namespace = JSON, js_name = parse, catch)]
     pub fn json_parse(text: &JsString) -> Result<JsValue, JsValue>;

@@ -4,7 +4,7 @@
 #[allow(unused_imports)]
 use crate::prelude::*;
 
-use js_sys::{Array, Function, Object};
+use js_sys::{Array, Function};
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{AbortSignal, Url};
 
@@ -124,15 +124,27 @@ pub fn req_string(v: &JsValue, name: &str) -> Result<String, Error> {
         .ok_or_else(|| Error::invalid_option(name, "must be a non-empty string"))
 }
 
+/// Longest string option taken, in UTF-16 units. No token endpoint takes megabyte ids,
+/// secrets or tokens; refusing them up front keeps a mistake from becoming a huge request
+/// (and the length is read before anything is copied into wasm memory).
+const MAX_OPTION_CHARS: u32 = 65_536;
+
 /// An optional string; `undefined` and `null` mean absent.
 pub fn opt_string(v: &JsValue, name: &str) -> Result<Option<String>, Error> {
     let x = get(v, name);
     if x.is_undefined() || x.is_null() {
         return Ok(None);
     }
-    x.as_string()
-        .map(Some)
-        .ok_or_else(|| Error::invalid_option(name, "must be a string"))
+    if !x.is_string() {
+        return Err(Error::invalid_option(name, "must be a string"));
+    }
+    if x.unchecked_ref::<js_sys::JsString>().length() > MAX_OPTION_CHARS {
+        return Err(Error::invalid_option(
+            name,
+            "is longer than 65536 characters",
+        ));
+    }
+    Ok(x.as_string())
 }
 
 /// An optional boolean.
@@ -181,11 +193,15 @@ pub fn opt_record(v: &JsValue, name: &str) -> Result<Vec<(String, String)>, Erro
         return Err(Error::invalid_option(name, "must be an object of strings"));
     }
     let mut out = Vec::new();
-    for entry in Object::entries(x.unchecked_ref()).iter() {
+    let entries = super::js::object_entries(&x)
+        .map_err(|_| Error::invalid_option(name, "could not be read"))?;
+    for entry in entries.iter() {
         let key = get(&entry, "0").as_string();
         let value = get(&entry, "1").as_string();
         match (key, value) {
-            (Some(k), Some(v)) => out.push((k, v)),
+            (Some(k), Some(v)) if k.len() + v.len() <= MAX_OPTION_CHARS as usize => {
+                out.push((k, v))
+            }
             _ => return Err(Error::invalid_option(name, "must be an object of strings")),
         }
     }

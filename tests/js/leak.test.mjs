@@ -6,7 +6,8 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
 import { pathToFileURL } from 'node:url'
-import { project } from './helpers.mjs'
+import { startTokenServer } from '../server/token-server.mjs'
+import { CLIENT_ID, CLIENT_SECRET, project } from './helpers.mjs'
 
 let p, ft, memory
 before(async () => {
@@ -35,10 +36,32 @@ test('100,000 caches dropped without free(): the FinalizationRegistry reclaims t
     await settle()
   }
   const warm = memory.buffer.byteLength
+  const heap = process.memoryUsage().heapUsed
   for (let round = 0; round < 10; round++) {
     for (let i = 0; i < 10_000; i++) new ft.TokenCache(opts)
     await settle()
   }
-  console.log(`# dropped: wasm memory ${warm} → ${memory.buffer.byteLength} bytes`)
+  const heapAfter = process.memoryUsage().heapUsed
+  console.log(`# dropped: wasm memory ${warm} → ${memory.buffer.byteLength} bytes; JS heap ${heap} → ${heapAfter} bytes`)
   assert.ok(memory.buffer.byteLength <= warm + 1024 * 1024, `grew from ${warm} to ${memory.buffer.byteLength}`)
+  assert.ok(heapAfter <= heap + 8 * 1024 * 1024, `JS heap grew from ${heap} to ${heapAfter}`)
+})
+
+test('1,000,000 cache hits and 2,000 refreshes: wasm memory and JS heap flat after warm-up', async (t) => {
+  const server = await startTokenServer()
+  t.after(() => server.close())
+  const cache = new ft.TokenCache({ ...opts, tokenUrl: server.tokenUrl, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, refreshToken: 'rt-initial' })
+  for (let i = 0; i < 10_000; i++) await cache.getAccessToken()
+  for (let i = 0; i < 200; i++) await cache.refresh()
+  await settle()
+  const warm = { wasm: memory.buffer.byteLength, heap: process.memoryUsage().heapUsed }
+  for (let i = 0; i < 1_000_000; i++) await cache.getAccessToken()
+  for (let i = 0; i < 2_000; i++) await cache.refresh()
+  await settle()
+  const now = { wasm: memory.buffer.byteLength, heap: process.memoryUsage().heapUsed }
+  console.log(`# hits: wasm memory ${warm.wasm} → ${now.wasm} bytes; JS heap ${warm.heap} → ${now.heap} bytes`)
+  assert.equal(now.wasm, warm.wasm)
+  assert.ok(now.heap <= warm.heap + 8 * 1024 * 1024, `JS heap grew from ${warm.heap} to ${now.heap}`)
+  assert.equal(server.stats().tokenRequests, 1 + 200 + 2_000, 'hits made no requests')
+  cache.free()
 })
