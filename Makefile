@@ -12,7 +12,7 @@ PKG_FILES := $(wildcard pkg-template/*)
 WASM_PACK := wasm-pack build --release --no-pack --no-typescript
 SERVE := node tests/server/serve.mjs --port $(TEST_PORT) --
 
-.PHONY: help setup build pkg pack demo test lint test-native test-wasm test-js size bench clean
+.PHONY: help setup build pkg pack demo test lint test-native test-wasm test-js size bench fuzz fuzz-long clean
 
 help:
 	@echo "make demo   freshtoken keeping a token fresh against a bundled local token server"
@@ -73,10 +73,19 @@ test-wasm:
 test-js: dist/freshtoken-$(VERSION).tgz
 	FRESHTOKEN_TGZ=$(CURDIR)/dist/freshtoken-$(VERSION).tgz node --expose-gc --test --test-concurrency=1 tests/js/
 
-test: setup lint test-native test-wasm test-js size
+test: setup lint test-native fuzz test-wasm test-js size
 
 size: build/pkg/package.json
 	@node tests/size.mjs build/pkg --check size-budget.json
+
+# Property fuzzing of every parser (fuzz/README.md): ~60 s in make test, a fresh seed each
+# run (printed, to reproduce); fuzz-long is the 10-million-executions-per-target run.
+FUZZ := cargo run --quiet --release --manifest-path fuzz/Cargo.toml --
+fuzz:
+	$(FUZZ) --seconds 60
+
+fuzz-long:
+	$(FUZZ) --execs 10000000
 
 # Measures (never asserts a time): bench/results.md and bench/results.json.
 bench: setup build/pkg/package.json
