@@ -107,6 +107,56 @@ export declare class OAuthError extends Error {
  */
 export declare function refreshAccessToken(options: RefreshOptions): Promise<TokenSet>
 
+/** PKCE parameters (RFC 7636): keep `codeVerifier` until the code comes back. */
+export interface Pkce {
+  /** 43 characters of `[A-Za-z0-9-_]` from 32 random bytes (`crypto.getRandomValues`). */
+  codeVerifier: string
+  /** base64url(SHA-256(codeVerifier)), no padding. */
+  codeChallenge: string
+  codeChallengeMethod: 'S256'
+}
+
+/** A fresh PKCE verifier and its S256 challenge. */
+export declare function createPkce(): Pkce
+
+/** Options of `buildAuthorizeUrl`. */
+export interface AuthorizeUrlOptions {
+  /** The server's authorization endpoint, e.g. EdgeTag's `{app}/oauth/app/login`. Same https rule as `tokenUrl`. */
+  authorizeUrl: string
+  clientId: string
+  redirectUri?: string
+  scope?: string
+  /** Your CSRF token: check it when the user comes back. */
+  state?: string
+  /** From `createPkce()`. */
+  codeChallenge: string
+  /** Extra query parameters; may not override those the library sets. */
+  extraParams?: Record<string, string>
+  allowInsecureHttp?: boolean
+}
+
+/**
+ * `authorizeUrl` + `response_type=code&client_id&redirect_uri&scope&state&code_challenge&code_challenge_method=S256`.
+ * Throws `invalid_options` / `insecure_url`.
+ */
+export declare function buildAuthorizeUrl(options: AuthorizeUrlOptions): string
+
+/** Options of `exchangeCode`: those of `refreshAccessToken` without `refreshToken`, plus the code. */
+export interface ExchangeCodeOptions extends Omit<RefreshOptions, 'refreshToken' | 'scope'> {
+  /** The `code` the server put on the redirect. */
+  code: string
+  /** The `codeVerifier` of the `createPkce()` whose challenge went into the authorize URL. */
+  codeVerifier: string
+  /** Sent as `redirect_uri` when given (most servers want the same one as in the authorize URL). */
+  redirectUri?: string
+}
+
+/**
+ * The authorization-code grant with PKCE (RFC 6749 §4.1.3): one request, the same errors
+ * and https rule as `refreshAccessToken`.
+ */
+export declare function exchangeCode(options: ExchangeCodeOptions): Promise<TokenSet>
+
 /** A KV-style store: Workers KV, a Map-backed object, a localStorage wrapper. */
 export interface TokenStore {
   get(key: string): string | null | undefined | Promise<string | null | undefined>
@@ -145,6 +195,11 @@ export interface TokenCacheOptions extends RefreshOptions {
 export declare class TokenCache {
   /** @throws OAuthError `invalid_options` / `insecure_url`, synchronously. */
   constructor(options: TokenCacheOptions)
+  /**
+   * A cache seeded with a TokenSet you already hold (from `exchangeCode`): no first refresh.
+   * `options.refreshToken` defaults to `tokenSet.refreshToken`.
+   */
+  static fromTokenSet(tokenSet: TokenSet, options: Omit<TokenCacheOptions, 'refreshToken'> & { refreshToken?: string }): TokenCache
   /** The access token: cached while fresh, else one (shared) refresh. */
   getAccessToken(): Promise<string>
   /** The TokenSet (refreshToken is always the one in use), same rules. */

@@ -126,6 +126,34 @@ pub fn refresh_request(
     token_request(client, &grant, extras)
 }
 
+/// Builds the authorization-code grant request with PKCE (RFC 6749 §4.1.3, RFC 7636 §4.5).
+pub fn code_request(
+    client: &Client,
+    code: &Secret,
+    code_verifier: &Secret,
+    redirect_uri: Option<&str>,
+    extras: &Extras,
+) -> Result<HttpRequest, Error> {
+    if code.expose().is_empty() {
+        return Err(Error::invalid_option("code", "must be a non-empty string"));
+    }
+    if !crate::pkce::is_valid_verifier(code_verifier.expose()) {
+        return Err(Error::invalid_option(
+            "codeVerifier",
+            "must be 43-128 characters of A-Z a-z 0-9 - . _ ~",
+        ));
+    }
+    let mut grant = vec![
+        ("grant_type", "authorization_code"),
+        ("code", code.expose()),
+        ("code_verifier", code_verifier.expose()),
+    ];
+    if let Some(r) = redirect_uri {
+        grant.push(("redirect_uri", r));
+    }
+    token_request(client, &grant, extras)
+}
+
 /// Builds a token request for any grant: the `grant` parameters first, then the caller's
 /// `extraParams`, then the client's body credentials. Parameters the library sets itself
 /// cannot be overridden through `extraParams`.

@@ -28,6 +28,7 @@ pub mod error;
 pub mod form;
 pub mod grant;
 pub mod num;
+pub mod pkce;
 pub mod response;
 pub mod retry_after;
 pub mod secret;

@@ -30,9 +30,10 @@ pub fn sha256(data: &[u8]) -> [u8; 32] {
     for block in msg.chunks_exact(64) {
         compress(&mut h, block);
     }
+    // Byte by byte: `copy_from_slice` keeps a length-mismatch panic (and `core::fmt`) alive.
     let mut out = [0u8; 32];
-    for (chunk, word) in out.chunks_exact_mut(4).zip(h) {
-        chunk.copy_from_slice(&word.to_be_bytes());
+    for (slot, byte) in out.iter_mut().zip(h.iter().flat_map(|w| w.to_be_bytes())) {
+        *slot = byte;
     }
     out
 }
@@ -43,7 +44,7 @@ pub fn sha256(data: &[u8]) -> [u8; 32] {
 fn compress(h: &mut [u32; 8], block: &[u8]) {
     let mut w = [0u32; 64];
     for (word, bytes) in w.iter_mut().zip(block.chunks_exact(4)) {
-        *word = u32::from_be_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
+        *word = u32::from_be_bytes(bytes.try_into().unwrap_or([0; 4]));
     }
     for i in 16..64 {
         let s0 = w[i - 15].rotate_right(7) ^ w[i - 15].rotate_right(18) ^ (w[i - 15] >> 3);

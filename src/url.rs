@@ -23,26 +23,29 @@ pub struct UrlParts<'a> {
 /// Accepts `https:` URLs, and `http:` ones only to loopback or with `allow_insecure_http`.
 /// No fragment and no credentials in the URL.
 pub fn check_token_url(url: &UrlParts<'_>, allow_insecure_http: bool) -> Result<(), Error> {
+    check_url(url, allow_insecure_http, "tokenUrl")
+}
+
+/// The rule of [`check_token_url`] for the option `name` (also `authorizeUrl`).
+pub fn check_url(url: &UrlParts<'_>, allow_insecure_http: bool, name: &str) -> Result<(), Error> {
     if url.href.bytes().any(|b| b == b'#') {
-        return Err(Error::invalid_option(
-            "tokenUrl",
-            "must not have a fragment",
-        ));
+        return Err(Error::invalid_option(name, "must not have a fragment"));
     }
     if url.has_credentials {
-        return Err(Error::invalid_option(
-            "tokenUrl",
-            "must not contain credentials",
-        ));
+        return Err(Error::invalid_option(name, "must not contain credentials"));
     }
     match url.protocol {
         "https:" => Ok(()),
         "http:" if allow_insecure_http || is_loopback(url.hostname) => Ok(()),
         "http:" => Err(Error::new(
             Code::InsecureUrl,
-            "tokenUrl uses http: to a host that is not loopback; use https: or set allowInsecureHttp",
+            String::from(name)
+                + " uses http: to a host that is not loopback; use https: or set allowInsecureHttp",
         )),
-        _ => Err(Error::invalid_option("tokenUrl", "must be an http: or https: URL")),
+        _ => Err(Error::invalid_option(
+            name,
+            "must be an http: or https: URL",
+        )),
     }
 }
 

@@ -1,6 +1,6 @@
 // The demo page: a TokenCache from the 'freshtoken' package, shown live. Everything the page
 // knows about requests it learns from a logging `fetch` it gives the cache, and the hooks.
-import { TokenCache, OAuthError } from 'freshtoken'
+import { TokenCache, OAuthError, createPkce, buildAuthorizeUrl, exchangeCode } from 'freshtoken'
 
 const $ = (id) => document.getElementById(id)
 const config = await (await fetch('/config.json')).json()
@@ -38,13 +38,14 @@ async function loggingFetch(input, init) {
   }
 }
 
-function newCache() {
+/** A new cache from the settings; seeded with `tokenSet` (after a code exchange) if given. */
+function newCache(tokenSet) {
   skewMs = Number($('skew-s').value) * 1000
-  cache = new TokenCache({
+  const options = {
     tokenUrl: $('tokenUrl').value,
     clientId: $('clientId').value,
     clientSecret: $('clientSecret').value || undefined,
-    refreshToken: $('refreshToken').value,
+    refreshToken: tokenSet?.refreshToken ?? $('refreshToken').value,
     refreshSkewMs: skewMs,
     retry: { retries: 2, minDelayMs: 300, maxDelayMs: 5000 },
     timeoutMs: 10_000,
@@ -54,8 +55,48 @@ function newCache() {
       log('refresh', `new token, expires in ${set.expiresIn ?? '?'} s` + (set.raw.refresh_token ? ', refresh token rotated' : ''))
       if (set.raw.refresh_token) $('refreshToken').value = set.refreshToken
     },
-  })
+  }
+  cache = tokenSet ? TokenCache.fromTokenSet(tokenSet, options) : new TokenCache(options)
+  if (tokenSet) lifetimeMs = (tokenSet.expiresIn ?? config.lifetimeSec) * 1000
   render()
+}
+
+// Step 1 of the flow: PKCE and state kept for the way back, then off to the login page.
+$('connect').onclick = () => {
+  const pkce = createPkce()
+  const state = createPkce().codeVerifier.slice(0, 16) // any unguessable value will do
+  sessionStorage.setItem('freshtoken-demo', JSON.stringify({ verifier: pkce.codeVerifier, state }))
+  log('info', 'connect: to the login page with a PKCE challenge')
+  location.assign(buildAuthorizeUrl({
+    authorizeUrl: config.authorizeUrl, clientId: $('clientId').value, redirectUri: location.origin + '/',
+    scope: 'full', state, codeChallenge: pkce.codeChallenge,
+  }))
+}
+
+/** Steps 2 and 3, back from the login page: exchange the code, seed a cache with the tokens. */
+async function finishConnect() {
+  const params = new URLSearchParams(location.search)
+  if (!params.has('code') && !params.has('error')) return false
+  const saved = JSON.parse(sessionStorage.getItem('freshtoken-demo') ?? 'null')
+  sessionStorage.removeItem('freshtoken-demo')
+  history.replaceState(null, '', '/')
+  if (!saved || params.get('state') !== saved.state || params.has('error')) {
+    log('error', `connect: ${params.get('error') ?? 'state does not match: not our request'}`, '', 'invalid_request')
+    return false
+  }
+  try {
+    const set = await exchangeCode({
+      tokenUrl: $('tokenUrl').value, clientId: $('clientId').value, clientSecret: $('clientSecret').value || undefined,
+      code: params.get('code'), codeVerifier: saved.verifier, redirectUri: location.origin + '/', fetch: loggingFetch,
+    })
+    $('refreshToken').value = set.refreshToken
+    newCache(set)
+    log('refresh', `connected: code exchanged, new refresh token, token expires in ${set.expiresIn} s`)
+    return true
+  } catch (e) {
+    log('error', `exchangeCode() → ${e.code}${e.status ? ' ' + e.status : ''}`, '', e.code)
+    return false
+  }
 }
 
 /** Runs one cache call, logging its outcome (errors with code and status); `quiet` skips
@@ -170,7 +211,8 @@ function render() {
     : 'Expired: the next call refreshes'
 }
 
-newCache()
+const connected = await finishConnect()
+if (!connected) newCache()
 setInterval(render, 100)
 setInterval(() => { if ($('auto').checked && !cache.refreshing) get(true) }, 2000)
 get(false)

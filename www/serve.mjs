@@ -17,6 +17,7 @@ export async function startDemo({ port = 47900, tokenPort = 47901, lifetimeSec =
   const tokens = await startTokenServer({ port: tokenPort, lifetimeSec, rotate })
   const config = JSON.stringify({
     tokenUrl: tokens.tokenUrl,
+    authorizeUrl: tokens.origin + '/oauth/app/login',
     resourceUrl: tokens.origin + '/v1/resource',
     controlUrl: tokens.origin + '/control',
     clientId: tokens.config.clientId,

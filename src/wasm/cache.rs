@@ -22,6 +22,7 @@ use super::js::{self, get, set, set_opt, JsObject, Request};
 use super::options::{opt_function, opt_string, RefreshOptions};
 use crate::cache::{default_store_key, Policy, State, Stored};
 use crate::error::{Code, Error};
+use crate::response::{JsonObject, TokenFields};
 use crate::secret::Secret;
 
 /// Keeps an access token fresh: cached while fresh, one refresh for any number of
@@ -62,6 +63,14 @@ impl TokenCache {
     #[wasm_bindgen(constructor)]
     pub fn new(options: JsValue) -> Result<TokenCache, JsValue> {
         Self::build(&options).map_err(|e| to_js(&e, None))
+    }
+
+    /// A cache seeded with a TokenSet you already have (from `exchangeCode`): no first
+    /// refresh. `options.refreshToken` defaults to `tokenSet.refreshToken`. Throws like the
+    /// constructor, and `invalid_options` for a TokenSet without an `accessToken` string.
+    #[wasm_bindgen(js_name = fromTokenSet)]
+    pub fn from_token_set(token_set: JsValue, options: JsValue) -> Result<TokenCache, JsValue> {
+        Self::seeded(&token_set, &options).map_err(|e| to_js(&e, None))
     }
 
     /// The access token: from memory while fresh, else from one (shared) refresh.
@@ -188,6 +197,48 @@ impl TokenCache {
                 inflight: RefCell::new(None),
             }),
         })
+    }
+
+    fn seeded(token_set: &JsValue, options: &JsValue) -> Result<TokenCache, Error> {
+        if !options.is_object() {
+            return Err(Error::invalid_option("options", "must be an object"));
+        }
+        let merged = js::object_assign(&Object::new().into(), options)
+            .map_err(|_| Error::invalid_option("options", "could not be read"))?;
+        if get(&merged, "refreshToken").is_undefined() {
+            set(&merged, "refreshToken", &get(token_set, "refreshToken"));
+        }
+        let cache = Self::build(&merged)?;
+        let set = JsObject(token_set.clone());
+        let fields = TokenFields {
+            access_token: Secret::new(
+                set.text("accessToken")
+                    .ok_or_else(|| Error::invalid_option("tokenSet", "has no accessToken"))?,
+            ),
+            token_type: set
+                .text("tokenType")
+                .unwrap_or_else(|| String::from("Bearer")),
+            expires_in: number_field(&set, "expiresIn"),
+            expires_at: number_field(&set, "expiresAt"),
+            refresh_token: None,
+            scope: set.text("scope"),
+        };
+        let now = cache
+            .inner
+            .now()
+            .map_err(|_| Error::invalid_option("now", "threw"))?;
+        let raw = get(token_set, "raw");
+        let raw = if raw.is_object() {
+            raw
+        } else {
+            Object::new().into()
+        };
+        cache.inner.accept(&Granted {
+            fields,
+            raw,
+            sent_at: now,
+        });
+        Ok(cache)
     }
 
     /// A hit resolves at once from the cached JS value; a miss awaits the shared job.
@@ -494,6 +545,14 @@ async fn send(fetch: &Function, request: &Request, token: &JsValue) -> Result<Js
     let bearer = js_sys::JsString::from("Bearer ").concat(token);
     request.headers().put("authorization", &bearer)?;
     js::settle(fetch.call1(&JsValue::UNDEFINED, request)).await
+}
+
+/// A finite non-negative number field of a TokenSet.
+fn number_field(set: &JsObject, key: &str) -> Option<f64> {
+    match set.field(key) {
+        crate::response::Json::Num(n) if n.is_finite() && n >= 0.0 => Some(n),
+        _ => None,
+    }
 }
 
 /// Reads `refreshSkewMs`, `defaultExpiresInSec` and `retry`.

@@ -8,10 +8,12 @@ mod error;
 mod fetch;
 mod js;
 mod options;
+mod pkce;
 
 use wasm_bindgen::prelude::*;
 
 pub use cache::{set_keep_alive, TokenCache};
+pub use pkce::{build_authorize_url, create_pkce, exchange_code};
 
 /// One refresh-token grant ([RFC 6749 §6](https://www.rfc-editor.org/rfc/rfc6749#section-6))
 /// through the host's `fetch`: exactly one request, no retries. Resolves to a TokenSet;

@@ -12,7 +12,7 @@ use super::js::get;
 use crate::error::Error;
 use crate::grant::{BasicEncoding, Client, ClientAuth, Extras};
 use crate::secret::Secret;
-use crate::url::{check_token_url, UrlParts};
+use crate::url::{check_url, UrlParts};
 
 /// `timeoutMs` when not given.
 const DEFAULT_TIMEOUT_MS: f64 = 10_000.0;
@@ -42,6 +42,15 @@ pub struct RefreshOptions {
 impl RefreshOptions {
     /// Reads every option of `refreshAccessToken` from `v`.
     pub fn from_js(v: &JsValue) -> Result<RefreshOptions, Error> {
+        Self::parse(v, true)
+    }
+
+    /// The same options for another grant (`exchangeCode`): no `refreshToken`.
+    pub fn from_js_without_refresh_token(v: &JsValue) -> Result<RefreshOptions, Error> {
+        Self::parse(v, false)
+    }
+
+    fn parse(v: &JsValue, needs_refresh_token: bool) -> Result<RefreshOptions, Error> {
         if !v.is_object() {
             return Err(Error::invalid_option("options", "must be an object"));
         }
@@ -62,9 +71,13 @@ impl RefreshOptions {
             basic_encoding,
         )?;
         let allow_insecure = opt_bool(v, "allowInsecureHttp")?.unwrap_or(false);
-        let refresh_token = Secret::new(req_string(v, "refreshToken")?);
+        let refresh_token = Secret::new(if needs_refresh_token {
+            req_string(v, "refreshToken")?
+        } else {
+            String::new()
+        });
         Ok(RefreshOptions {
-            token_url: token_url(&req_string(v, "tokenUrl")?, allow_insecure)?,
+            token_url: checked_url(&req_string(v, "tokenUrl")?, allow_insecure, "tokenUrl")?,
             client,
             refresh_token,
             scope: opt_string(v, "scope")?,
@@ -85,10 +98,10 @@ fn bad(name: &str) -> Error {
 }
 
 /// Parses with the host's WHATWG `URL` (what `fetch` itself will use), then applies the
-/// scheme and loopback rules.
-fn token_url(raw: &str, allow_insecure: bool) -> Result<String, Error> {
+/// scheme and loopback rules to the option `name`.
+pub fn checked_url(raw: &str, allow_insecure: bool, name: &str) -> Result<String, Error> {
     let url: JsValue = Url::new(raw)
-        .map_err(|_| Error::invalid_option("tokenUrl", "must be an absolute URL"))?
+        .map_err(|_| Error::invalid_option(name, "must be an absolute URL"))?
         .into();
     // Read through Reflect (already imported) rather than one glue import per getter.
     let part = |key| get(&url, key).as_string().unwrap_or_default();
@@ -99,7 +112,7 @@ fn token_url(raw: &str, allow_insecure: bool) -> Result<String, Error> {
         href: &href,
         has_credentials: !part("username").is_empty() || !part("password").is_empty(),
     };
-    check_token_url(&parts, allow_insecure)?;
+    check_url(&parts, allow_insecure, name)?;
     Ok(href)
 }
 

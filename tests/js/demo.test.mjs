@@ -92,6 +92,24 @@ test('demo page: 375 px wide, dark, labelled controls', async () => {
   await page.close()
 })
 
+test('demo page: Connect runs authorize (PKCE) → code exchange → a seeded cache', async () => {
+  const page = await browser.newPage({ viewport: { width: 900, height: 1000 } })
+  const problems = []
+  page.on('pageerror', (e) => problems.push(e.message))
+  await page.goto(demo.url)
+  await page.locator('#state[data-state="fresh"]').waitFor({ timeout: 15_000 })
+  const before = demo.tokens.stats().tokenRequests
+  await page.click('#connect')
+  await logLine(page, '[data-kind="refresh"]', 'connected: code exchanged, new refresh token')
+  assert.equal(new URL(page.url()).search, '', 'the code left the address bar')
+  await page.locator('#state[data-state="fresh"]').waitFor()
+  assert.equal(demo.tokens.stats().tokenRequests, before + 1, 'one request: the exchange; the cache needed no refresh')
+  await page.click('#refresh') // the refresh token from the exchange works
+  await logLine(page, '[data-kind="refresh"]', 'new token')
+  assert.deepEqual(problems, [])
+  await page.close()
+})
+
 test('examples/node.mjs (the terminal half of make demo) tells its story', async (t) => {
   const server = await startTokenServer({ lifetimeSec: 30 })
   t.after(() => server.close())

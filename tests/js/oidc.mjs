@@ -39,8 +39,19 @@ export async function startOidc({ ttlSec = 3600, rotate = true } = {}) {
     const rt = new provider.RefreshToken({ client, accountId, grantId, scope: 'openid offline_access', gty: 'authorization_code' })
     return rt.save()
   }
+  /** Mints an authorization code for a PKCE challenge, as the provider would after login. */
+  async function mintCode({ codeChallenge, redirectUri = 'https://app.example/cb', scope = 'openid offline_access', accountId = 'user-1' }) {
+    const grant = new provider.Grant({ accountId, clientId: OIDC_CLIENT.id })
+    grant.addOIDCScope(scope)
+    const grantId = await grant.save()
+    const client = await provider.Client.find(OIDC_CLIENT.id)
+    const code = new provider.AuthorizationCode({ client, accountId, grantId, redirectUri, scope, codeChallenge, codeChallengeMethod: 'S256' })
+    return code.save()
+  }
   return {
     issuer,
+    authorizeUrl: issuer + '/auth',
+    mintCode,
     tokenUrl: issuer + '/token',
     provider,
     counts,

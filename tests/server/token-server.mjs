@@ -1,7 +1,9 @@
 // An EdgeTag-shaped OAuth token server with fault injection, for tests and `make demo`.
 // Listens on 127.0.0.1 only.
 //
-//   POST /v1/oauth-app/client/token   Basic client auth, grant_type=refresh_token
+//   GET  /oauth/app/login             authorize (PKCE S256): approves at once, back to redirect_uri
+//   POST /v1/oauth-app/client/token   Basic client auth, grant_type=refresh_token or
+//                                     authorization_code (+ code_verifier)
 //   POST /f/<fault>                   the same endpoint, with <fault> applied to this request
 //   POST /echo                        a token whose `echo` field is the request as received
 //   GET  /v1/resource                 a protected resource (401 unless a live Bearer token)
@@ -16,7 +18,7 @@
 // echo-all (every secret of the request, and new tokens, in an error), grant-any (a token for
 // any credentials).
 import http from 'node:http'
-import { randomBytes } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 
 const CORS = {
   'access-control-allow-origin': '*',
@@ -59,6 +61,7 @@ export async function startTokenServer(options = {}) {
     used: new Set(), // rotated-away refresh tokens (reuse → revoke all)
     access: new Map(), // access token → expiry (ms)
     faults: [], // queued faults for the next token requests
+    codes: new Map(), // authorization code → { challenge, redirect, expires }
     stats: { tokenRequests: 0, resourceRequests: 0, reuseDetected: 0, byFault: {} },
     sockets: new Set(),
   }
@@ -93,6 +96,7 @@ export async function startTokenServer(options = {}) {
       return send(res, 200, {})
     }
     if (url.pathname === '/v1/resource') return resource(req, res)
+    if (url.pathname === '/oauth/app/login' && req.method === 'GET') return authorize(url, res)
     if (req.method !== 'POST') return send(res, 404, { error: 'not_found' })
     if (url.pathname === '/echo') {
       state.stats.tokenRequests++
@@ -120,6 +124,7 @@ export async function startTokenServer(options = {}) {
       return send(res, 401, { error: 'invalid_client', error_description: 'client authentication failed' }, { 'www-authenticate': 'Basic' })
     }
     const form = new URLSearchParams(body)
+    if (form.get('grant_type') === 'authorization_code') return codeGrant(form, res)
     if (form.get('grant_type') !== 'refresh_token') {
       return send(res, 400, { error: 'unsupported_grant_type' })
     }
@@ -149,6 +154,38 @@ export async function startTokenServer(options = {}) {
       reply.refresh_token = next
     }
     return send(res, 200, reply)
+  }
+
+  /** EdgeTag's login page, approving at once: back to redirect_uri with a code and state. */
+  function authorize(url, res) {
+    const q = url.searchParams
+    const redirect = q.get('redirect_uri')
+    if (q.get('client_id') !== cfg.clientId || !redirect) return send(res, 400, { error: 'invalid_request', error_description: 'unknown client or no redirect_uri' })
+    const back = new URL(redirect)
+    if (q.get('response_type') !== 'code' || q.get('code_challenge_method') !== 'S256' || !/^[A-Za-z0-9_-]{43}$/.test(q.get('code_challenge') ?? '')) {
+      back.searchParams.set('error', 'invalid_request')
+    } else {
+      const code = token('code')
+      state.codes.set(code, { challenge: q.get('code_challenge'), redirect, expires: Date.now() + 60_000 })
+      back.searchParams.set('code', code)
+    }
+    if (q.has('state')) back.searchParams.set('state', q.get('state'))
+    res.writeHead(302, { location: back.href, ...CORS }).end()
+  }
+
+  /** grant_type=authorization_code with PKCE: a new grant, so a new refresh token. */
+  function codeGrant(form, res) {
+    const c = state.codes.get(form.get('code'))
+    state.codes.delete(form.get('code'))
+    const verifier = form.get('code_verifier') ?? ''
+    const ok = c && c.expires > Date.now() && (!form.has('redirect_uri') || form.get('redirect_uri') === c.redirect) &&
+      createHash('sha256').update(verifier).digest('base64url') === c.challenge
+    if (!ok) return send(res, 400, { error: 'invalid_grant', error_description: 'bad code, verifier or redirect_uri' })
+    const at = token('at')
+    const rt = token('rt')
+    state.live.add(rt)
+    state.access.set(at, Date.now() + cfg.lifetimeSec * 1000)
+    return send(res, 200, { access_token: at, expires_in: cfg.lifetimeSec, refresh_token: rt })
   }
 
   function resource(req, res) {

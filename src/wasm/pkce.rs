@@ -1,0 +1,110 @@
+//! The authorization-code flow with PKCE: `createPkce`, `buildAuthorizeUrl`, `exchangeCode`.
+//! The exchange shares `refreshAccessToken`'s options, request, response and errors.
+
+#[allow(unused_imports)]
+use crate::prelude::*;
+
+use js_sys::{Function, Object, Promise, Uint8Array};
+use wasm_bindgen::prelude::*;
+
+use super::error::to_js;
+use super::fetch::{self, Failure};
+use super::js::{self, get, set};
+use super::options::{checked_url, opt_bool, opt_record, opt_string, req_string, RefreshOptions};
+use crate::error::Error;
+use crate::grant::code_request;
+use crate::pkce::{authorize_query, challenge, verifier_from, AuthorizeRequest};
+use crate::secret::Secret;
+
+/// `{ codeVerifier, codeChallenge, codeChallengeMethod: 'S256' }`: a 43-character verifier
+/// from 32 bytes of the host's `crypto.getRandomValues`, and its S256 challenge.
+#[wasm_bindgen(js_name = createPkce)]
+pub fn create_pkce() -> Result<JsValue, JsValue> {
+    let no_crypto = || {
+        let e = Error::invalid_option("crypto", "this host has no crypto.getRandomValues");
+        to_js(&e, None)
+    };
+    let crypto = get(&js_sys::global(), "crypto");
+    let random: Function = get(&crypto, "getRandomValues")
+        .dyn_into()
+        .map_err(|_| no_crypto())?;
+    let bytes = Uint8Array::new_with_length(32);
+    random.call1(&crypto, &bytes).map_err(|_| no_crypto())?;
+    let bytes: [u8; 32] = bytes.to_vec().try_into().map_err(|_| no_crypto())?;
+    let verifier = verifier_from(&bytes);
+    let out: JsValue = Object::new().into();
+    set(&out, "codeChallenge", &challenge(&verifier).into());
+    set(&out, "codeVerifier", &verifier.into());
+    set(&out, "codeChallengeMethod", &"S256".into());
+    Ok(out)
+}
+
+/// The URL to send the user to: `authorizeUrl` plus `response_type=code`, `client_id`,
+/// `redirect_uri`, `scope`, `state`, `code_challenge`, `code_challenge_method=S256`.
+/// Throws `invalid_options` / `insecure_url`.
+#[wasm_bindgen(js_name = buildAuthorizeUrl)]
+pub fn build_authorize_url(options: JsValue) -> Result<String, JsValue> {
+    authorize_url(&options).map_err(|e| to_js(&e, None))
+}
+
+fn authorize_url(v: &JsValue) -> Result<String, Error> {
+    if !v.is_object() {
+        return Err(Error::invalid_option("options", "must be an object"));
+    }
+    let allow_insecure = opt_bool(v, "allowInsecureHttp")?.unwrap_or(false);
+    let href = checked_url(
+        &req_string(v, "authorizeUrl")?,
+        allow_insecure,
+        "authorizeUrl",
+    )?;
+    let (redirect_uri, scope, state) = (
+        opt_string(v, "redirectUri")?,
+        opt_string(v, "scope")?,
+        opt_string(v, "state")?,
+    );
+    let query = authorize_query(&AuthorizeRequest {
+        client_id: &req_string(v, "clientId")?,
+        redirect_uri: redirect_uri.as_deref(),
+        scope: scope.as_deref(),
+        state: state.as_deref(),
+        code_challenge: &req_string(v, "codeChallenge")?,
+        extra: &opt_record(v, "extraParams")?,
+    })?;
+    let joint = match href.bytes().last() {
+        _ if !href.bytes().any(|b| b == b'?') => "?",
+        Some(b'?') | Some(b'&') => "",
+        _ => "&",
+    };
+    Ok(href + joint + &query)
+}
+
+/// Exchanges an authorization code (RFC 6749 §4.1.3 with PKCE): one request, the options
+/// and errors of `refreshAccessToken` plus `code`, `codeVerifier` and `redirectUri`.
+/// Resolves to a TokenSet (with the server's refresh token).
+#[wasm_bindgen(js_name = exchangeCode)]
+pub fn exchange_code(options: JsValue) -> Promise {
+    js::promise(async move {
+        let fail = |e: Error| to_js(&e, None);
+        let opts = RefreshOptions::from_js_without_refresh_token(&options).map_err(fail)?;
+        let code = Secret::new(req_string(&options, "code").map_err(fail)?);
+        let verifier = Secret::new(req_string(&options, "codeVerifier").map_err(fail)?);
+        let redirect = opt_string(&options, "redirectUri").map_err(fail)?;
+        let req = code_request(
+            &opts.client,
+            &code,
+            &verifier,
+            redirect.as_deref(),
+            &opts.extras,
+        )
+        .map_err(fail)?;
+        let secret = opts.client.secret.as_ref().map_or("", Secret::expose);
+        let got = fetch::exchange(&opts, &req, &[secret, code.expose(), verifier.expose()])
+            .await
+            .map_err(Failure::into_js)?;
+        Ok(js::token_set(
+            &got.fields,
+            &got.raw,
+            got.fields.refresh_token.as_ref(),
+        ))
+    })
+}
