@@ -9,12 +9,13 @@ import { pathToFileURL } from 'node:url'
 import { startTokenServer } from '../server/token-server.mjs'
 import { CLIENT_ID, CLIENT_SECRET, project } from './helpers.mjs'
 
-let p, ft, memory
+let p, ft, memory, exports
 before(async () => {
   p = await project('leak', { 'package.json': '{"name":"app","private":true,"type":"module"}' })
   const dir = join(p.dir, 'node_modules', 'freshtoken')
   ft = await import(pathToFileURL(join(dir, 'freshtoken.js')))
-  memory = ft.initSync({ module: readFileSync(join(dir, 'freshtoken_bg.wasm')) }).memory
+  exports = ft.initSync({ module: readFileSync(join(dir, 'freshtoken_bg.wasm')) })
+  memory = exports.memory
 })
 after(() => p.cleanup())
 
@@ -64,4 +65,33 @@ test('1,000,000 cache hits and 2,000 refreshes: wasm memory and JS heap flat aft
   assert.ok(now.heap <= warm.heap + 8 * 1024 * 1024, `JS heap grew from ${warm.heap} to ${now.heap}`)
   assert.equal(server.stats().tokenRequests, 1 + 200 + 2_000, 'hits made no requests')
   cache.free()
+})
+
+test('300,000 calls that throw an OAuthError leak nothing; 100,000 peeks with a throwing clock do not corrupt memory', () => {
+  const bad = { tokenUrl: 'https://x/', clientId: 'c', refreshToken: 'r', retry: { retries: -1 } }
+  const run = (n) => {
+    for (let i = 0; i < n; i++) {
+      assert.throws(() => new ft.TokenCache(bad), (e) => e.code === 'invalid_options')
+      assert.throws(() => ft.buildAuthorizeUrl({}), (e) => e.code === 'invalid_options')
+      assert.throws(() => ft.setKeepAlive(42), (e) => e.code === 'invalid_options')
+    }
+  }
+  const slots = () => Object.values(exports).filter((v) => v instanceof WebAssembly.Table).reduce((n, t) => n + t.length, 0)
+  run(10_000)
+  const warm = { wasm: memory.buffer.byteLength, slots: slots() }
+  run(100_000)
+  console.log(`# throwing calls: wasm memory ${warm.wasm} → ${memory.buffer.byteLength} bytes, table slots ${warm.slots} → ${slots()}`)
+  assert.deepEqual({ wasm: memory.buffer.byteLength, slots: slots() }, warm)
+
+  // A JS exception caught inside wasm (here the caller's clock throwing) leaks one
+  // externref slot in wasm-bindgen 0.2.130: its `catch` shim returns early without taking
+  // the import's return value. Bounded here so it cannot get worse unnoticed; and the
+  // instance must stay sound (a trap would show as a RuntimeError).
+  const clock = new ft.TokenCache({ tokenUrl: 'https://x/', clientId: 'c', refreshToken: 'r', now: () => { throw new Error('clock') } })
+  const before = slots()
+  for (let i = 0; i < 100_000; i++) assert.equal(clock.peek(), undefined)
+  const leaked = slots() - before
+  console.log(`# 100,000 caught clock exceptions: table grew by ${leaked} slots`)
+  assert.ok(leaked <= 2 * 100_000, `table grew by ${leaked}`)
+  assert.throws(() => new ft.TokenCache(bad), (e) => e.code === 'invalid_options', 'the instance still works')
 })
