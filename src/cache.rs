@@ -174,6 +174,17 @@ impl State {
     }
 }
 
+/// The fields of a store value besides `"v": 1`: the TokenSet's own names, so a TokenSet
+/// can be written as it is.
+pub const STORE_FIELDS: [&str; 6] = [
+    "accessToken",
+    "expiresAt",
+    "expiresIn",
+    "refreshToken",
+    "tokenType",
+    "scope",
+];
+
 /// A store entry, as read back.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Stored {
@@ -192,19 +203,14 @@ impl Stored {
     /// "tokenType","scope"}`; anything else (another version, wrong types) is `None`, as if
     /// absent.
     pub fn from_json<B: crate::response::JsonObject>(b: &B) -> Option<Stored> {
-        use crate::response::Json;
-        if b.field("v") != Json::Num(1.0) {
+        if b.field("v") != crate::response::Json::Num(1.0) {
             return None;
         }
-        let num = |k: &str| match b.field(k) {
-            Json::Num(n) if n.is_finite() && n >= 0.0 => Some(n),
-            _ => None,
-        };
-        let token = match (b.text("accessToken"), num("expiresAt")) {
+        let token = match (b.text("accessToken"), b.non_negative("expiresAt")) {
             (Some(at), Some(exp)) => Some(Held {
                 access_token: Secret::new(at),
                 expires_at: exp,
-                expires_in: num("expiresIn"),
+                expires_in: b.non_negative("expiresIn"),
             }),
             _ => None,
         };

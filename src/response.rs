@@ -42,6 +42,14 @@ pub trait JsonObject {
             _ => None,
         }
     }
+
+    /// The value under `key` if it is a finite number `>= 0` (a lifetime, an expiry).
+    fn non_negative(&self, key: &str) -> Option<f64> {
+        match self.field(key) {
+            Json::Num(n) if n.is_finite() && n >= 0.0 => Some(n),
+            _ => None,
+        }
+    }
 }
 
 /// Why the body could not be handed to the parser as a JSON object.
@@ -169,9 +177,11 @@ fn token_fields<B: JsonObject>(b: &B, status: u16, sent_at: f64) -> Result<Token
         .ok_or_else(|| invalid("no access_token string"))?;
     let expires_in = match b.field("expires_in") {
         Json::Missing | Json::Null => None,
-        Json::Num(n) if n.is_finite() && n >= 0.0 => Some(n),
         Json::Str(s) => Some(parse_decimal(&s).ok_or_else(|| invalid("malformed expires_in"))?),
-        _ => return Err(invalid("malformed expires_in")),
+        _ => Some(
+            b.non_negative("expires_in")
+                .ok_or_else(|| invalid("malformed expires_in"))?,
+        ),
     };
     let expires_at = expires_in.map(|s| sent_at + s * 1000.0);
     if expires_at.is_some_and(|t| !t.is_finite()) {

@@ -433,17 +433,8 @@ fn form(r: &mut Rng) -> Result<(), String> {
 }
 
 fn store_value(r: &mut Rng) -> Result<(), String> {
-    let keys = [
-        "v",
-        "accessToken",
-        "expiresAt",
-        "expiresIn",
-        "refreshToken",
-        "tokenType",
-        "scope",
-    ];
     let mut fields = Vec::new();
-    for k in keys {
+    for k in ["v"].into_iter().chain(freshtoken::cache::STORE_FIELDS) {
         if r.chance(4) {
             continue;
         }

@@ -20,7 +20,7 @@ use super::error::to_js;
 use super::fetch::{self, Failure, Granted};
 use super::js::{self, get, set, set_opt, JsObject, Request};
 use super::options::{opt_function, opt_string, RefreshOptions};
-use crate::cache::{default_store_key, Policy, State, Stored};
+use crate::cache::{default_store_key, Policy, State, Stored, STORE_FIELDS};
 use crate::error::{Code, Error};
 use crate::response::{JsonObject, TokenFields};
 use crate::secret::Secret;
@@ -70,7 +70,7 @@ impl TokenCache {
     /// constructor, and `invalid_options` for a TokenSet without an `accessToken` string.
     #[wasm_bindgen(js_name = fromTokenSet)]
     pub fn from_token_set(token_set: JsValue, options: JsValue) -> Result<TokenCache, JsValue> {
-        Self::seeded(&token_set, &options).map_err(|e| to_js(&e, None))
+        Self::seeded(&token_set, &options).map_err(Failure::into_js)
     }
 
     /// The access token: from memory while fresh, else from one (shared) refresh.
@@ -201,9 +201,10 @@ impl TokenCache {
         })
     }
 
-    fn seeded(token_set: &JsValue, options: &JsValue) -> Result<TokenCache, Error> {
+    /// What the caller's `now` throws passes through unchanged, as everywhere else.
+    fn seeded(token_set: &JsValue, options: &JsValue) -> Result<TokenCache, Failure> {
         if !options.is_object() {
-            return Err(Error::invalid_option("options", "must be an object"));
+            return Err(Error::invalid_option("options", "must be an object").into());
         }
         let merged = js::object_assign(&Object::new().into(), options)
             .map_err(|_| Error::invalid_option("options", "could not be read"))?;
@@ -220,15 +221,12 @@ impl TokenCache {
             token_type: set
                 .text("tokenType")
                 .unwrap_or_else(|| String::from("Bearer")),
-            expires_in: number_field(&set, "expiresIn"),
-            expires_at: number_field(&set, "expiresAt"),
+            expires_in: set.non_negative("expiresIn"),
+            expires_at: set.non_negative("expiresAt"),
             refresh_token: None,
             scope: set.text("scope"),
         };
-        let now = cache
-            .inner
-            .now()
-            .map_err(|_| Error::invalid_option("now", "threw"))?;
+        let now = cache.inner.now()?;
         let raw = get(token_set, "raw");
         let raw = if raw.is_object() {
             raw
@@ -398,14 +396,7 @@ impl Inner {
         let obj: JsValue = Object::new().into();
         set(&obj, "v", &1.into());
         if let Some(v) = self.views.borrow().as_ref() {
-            for key in [
-                "accessToken",
-                "expiresAt",
-                "expiresIn",
-                "refreshToken",
-                "tokenType",
-                "scope",
-            ] {
+            for key in STORE_FIELDS {
                 set_opt(
                     &obj,
                     key,
@@ -547,14 +538,6 @@ async fn send(fetch: &Function, request: &Request, token: &JsValue) -> Result<Js
     let bearer = js_sys::JsString::from("Bearer ").concat(token);
     request.headers().put("authorization", &bearer)?;
     js::settle(fetch.call1(&JsValue::UNDEFINED, request)).await
-}
-
-/// A finite non-negative number field of a TokenSet.
-fn number_field(set: &JsObject, key: &str) -> Option<f64> {
-    match set.field(key) {
-        crate::response::Json::Num(n) if n.is_finite() && n >= 0.0 => Some(n),
-        _ => None,
-    }
 }
 
 /// Reads `refreshSkewMs`, `defaultExpiresInSec` and `retry`.

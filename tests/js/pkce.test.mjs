@@ -97,4 +97,7 @@ test('exchangeCode failures: wrong verifier, reused code, bad options', async ()
   }
   assert.throws(() => ft.TokenCache.fromTokenSet({ tokenType: 'Bearer' }, client()), (x) => x.code === 'invalid_options')
   assert.throws(() => ft.TokenCache.fromTokenSet({ accessToken: 'a' }, client()), (x) => x.code === 'invalid_options', 'no refresh token anywhere')
+  const boom = new Error('clock broke')
+  assert.throws(() => ft.TokenCache.fromTokenSet({ accessToken: 'a', refreshToken: 'r' }, { ...client(), now: () => { throw boom } }),
+    (x) => x === boom, 'what now throws passes through unchanged')
 })
