@@ -21,8 +21,9 @@ pub struct OAuthError {
 
 static PROTOTYPE: super::js::Global<OnceCell<JsValue>> = super::js::Global(OnceCell::new());
 
-/// `OAuthError.prototype`, made on first use to inherit from `Error.prototype`, so that
-/// errors built with `new Error()` and given this prototype pass both `instanceof` checks.
+/// `OAuthError.prototype`, set up once (at module start) to inherit from `Error.prototype`,
+/// so that errors built with `new Error()` and given this prototype pass both `instanceof`
+/// checks.
 /// wasm-bindgen classes cannot `extends Error`; this is the smallest way there.
 fn prototype() -> JsValue {
     PROTOTYPE

@@ -29,6 +29,10 @@ extern "C" {
     /// `JSON.parse` on a JS string, without copying it through wasm memory.
     #[wasm_bindgen(js_namespace = JSON, js_name = parse, catch)]
     pub fn json_parse(text: &JsString) -> Result<JsValue, JsValue>;
+    /// `Reflect.set` without a try/catch wrapper in the glue: only for objects freshtoken
+    /// made itself, where it cannot throw.
+    #[wasm_bindgen(js_namespace = Reflect, js_name = set)]
+    fn reflect_set(target: &JsValue, key: &JsValue, value: &JsValue) -> bool;
 }
 
 /// A global for this single-threaded build: wasm32 without atomics has one thread, and
@@ -39,14 +43,6 @@ pub struct Global<T>(pub T);
 // so a `Global` is never touched from two threads.
 #[cfg(not(target_feature = "atomics"))]
 unsafe impl<T> Sync for Global<T> {}
-
-#[wasm_bindgen]
-extern "C" {
-    /// `Reflect.set` without a try/catch wrapper in the glue: only for objects freshtoken
-    /// made itself, where it cannot throw.
-    #[wasm_bindgen(js_namespace = Reflect, js_name = set)]
-    fn reflect_set(target: &JsValue, key: &JsValue, value: &JsValue) -> bool;
-}
 
 /// Property names made into JS strings once: decoding a key from wasm memory on every
 /// access was a large share of a refresh's CPU time.
