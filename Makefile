@@ -10,6 +10,7 @@ VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
 RUST_SRC := $(shell find src -name '*.rs') Cargo.toml Cargo.lock
 PKG_FILES := $(wildcard pkg-template/*)
 WASM_PACK := wasm-pack build --release --no-pack --no-typescript
+FEATURES ?= shipped
 SERVE := node tests/server/serve.mjs --port $(TEST_PORT) --
 
 .PHONY: help setup build pkg pack demo test lint test-native test-wasm test-js size bench fuzz fuzz-long clean
@@ -25,8 +26,8 @@ setup:
 
 # One cargo build serves both glues: the .wasm is byte-identical for --target web and nodejs.
 build/web/freshtoken.js build/node/freshtoken.js &: $(RUST_SRC)
-	$(WASM_PACK) --target web --out-dir build/web -- --features shipped
-	$(WASM_PACK) --target nodejs --out-dir build/node -- --features shipped
+	$(WASM_PACK) --target web --out-dir build/web -- --features $(FEATURES)
+	$(WASM_PACK) --target nodejs --out-dir build/node -- --features $(FEATURES)
 	cmp build/web/freshtoken_bg.wasm build/node/freshtoken_bg.wasm
 
 build: build/web/freshtoken.js

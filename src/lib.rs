@@ -48,13 +48,12 @@ fn panic(_: &core::panic::PanicInfo) -> ! {
     core::arch::wasm32::unreachable()
 }
 
-#[cfg(all(target_arch = "wasm32", feature = "shipped"))]
-mod alloc_wasm;
-
-/// The shipped wasm's allocator (no std, so none by default).
+/// The shipped wasm's allocator (no std, so none by default): talc, which grows wasm memory
+/// on demand and reuses and coalesces what is freed, so memory plateaus whatever mix of sizes
+/// the tokens and error bodies come in (tests/js/soak.test.mjs).
 #[cfg(all(target_arch = "wasm32", feature = "shipped"))]
 #[global_allocator]
-static ALLOCATOR: alloc_wasm::Allocator = alloc_wasm::Allocator::new();
+static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
 
 pub use error::{Code, Error};
 pub use grant::{BasicEncoding, Client, ClientAuth, HttpRequest};
