@@ -3,11 +3,16 @@
 import { DurableObject } from 'cloudflare:workers'
 import { TokenCache } from './workerd.js'
 
+/** Most names (and credentials) one object keeps a cache for; the oldest go first. */
+const MAX_ENTRIES = 32
+
 export class TokenBroker extends DurableObject {
-  #caches = new Map()
+  #byName = new Map() // name → Promise<TokenCache>
+  #byKey = new Map() // storeKey → TokenCache: single flight per credential, not per name
 
   /** Override: the TokenCache options for the client `name`, from `env` (may be async).
-   *  Static, so no RPC caller can reach it and read the secrets. */
+   *  Static, so no RPC caller can reach it and read the secrets. `minTokenAgeMs` defaults
+   *  to 10 s here: an RPC caller looping invalidate() cannot force a request per loop. */
   static options(env, name) {
     throw new Error(`TokenBroker: define static options(env, name) in your subclass (asked for ${JSON.stringify(name)})`)
   }
@@ -20,28 +25,45 @@ export class TokenBroker extends DurableObject {
     })
   }
 
-  /** RPC: forgets `accessToken` if it is still the current one. */
+  /** RPC: forgets `accessToken` if it is still the current one, also when this instance has
+   *  not loaded it from storage yet (the cache then refuses it from there). */
   async invalidate(name, accessToken) {
     return settle(async () => {
-      const cache = await this.#cache(name)
-      if (cache.peek() === accessToken) cache.invalidate()
+      if (typeof accessToken === 'string') (await this.#cache(name)).invalidate(accessToken)
     })
   }
 
-  /** One TokenCache per name, made once even under concurrent first calls. */
   #cache(name) {
-    let cache = this.#caches.get(name)
+    let cache = this.#byName.get(name)
     if (!cache) {
-      const storage = this.ctx.storage
-      cache = (async () => new TokenCache({
-        ...(await this.constructor.options(this.env, name)),
-        store: { get: (key) => storage.get(key), put: (key, value) => storage.put(key, value) },
-      }))()
-      this.#caches.set(name, cache)
-      cache.catch(() => this.#caches.delete(name)) // bad options: try again next call
+      cache = this.#build(name)
+      remember(this.#byName, name, cache)
+      cache.catch(() => this.#byName.delete(name)) // bad options: try again next call
     }
     return cache
   }
+
+  async #build(name) {
+    const storage = this.ctx.storage
+    const cache = new TokenCache({
+      minTokenAgeMs: 10_000,
+      ...(await this.constructor.options(this.env, name)),
+      store: { get: (key) => storage.get(key), put: (key, value) => storage.put(key, value) },
+    })
+    const same = this.#byKey.get(cache.storeKey)
+    if (same) {
+      cache.free()
+      return same
+    }
+    remember(this.#byKey, cache.storeKey, cache)
+    return cache
+  }
+}
+
+/** `map.set(key, value)`, dropping the oldest entry past MAX_ENTRIES. */
+function remember(map, key, value) {
+  if (map.size >= MAX_ENTRIES) map.delete(map.keys().next().value)
+  map.set(key, value)
 }
 
 /** Results and errors as plain data (RPC would keep only an Error's name and message): an

@@ -22,6 +22,10 @@ pub struct Policy {
     pub min_delay_ms: f64,
     /// Largest backoff delay, and the longest `Retry-After` the cache will wait for.
     pub max_delay_ms: f64,
+    /// `invalidate(accessToken)` ignores a token younger than this that has not expired
+    /// (the Durable Object broker sets it, so an RPC caller looping invalidate cannot force
+    /// a token request per loop).
+    pub min_token_age_ms: f64,
 }
 
 impl Default for Policy {
@@ -32,44 +36,90 @@ impl Default for Policy {
             retries: 2,
             min_delay_ms: 200.0,
             max_delay_ms: 5000.0,
+            min_token_age_ms: 0.0,
         }
     }
 }
 
-/// An access token the cache holds.
+/// An access token the cache holds: a TokenSet without its refresh token (the cache keeps
+/// that apart, in [`State`]) and without `raw`. The one shape for a response, a store entry
+/// and what callers see.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Held {
+pub struct Token {
     /// The token itself.
     pub access_token: Secret,
+    /// As sent; `Bearer` when absent.
+    pub token_type: String,
     /// When it expires, epoch ms (from `expires_in`, else the default lifetime).
     pub expires_at: f64,
-    /// Its lifetime in seconds as sent, if sent: it caps the skew.
+    /// Its lifetime in seconds as sent, if known: it caps the skew and dates the token.
     pub expires_in: Option<f64>,
+    /// As sent.
+    pub scope: Option<String>,
 }
 
-impl Held {
-    /// Fresh: more than the skew left, the skew being capped at half the lifetime so that a
-    /// short-lived token is not stale on arrival. Without a known lifetime, the full skew.
+impl Token {
+    /// The token of a successful response sent at `sent_at`, with the default lifetime when
+    /// the server sent no `expires_in`.
+    pub fn from_fields(t: &TokenFields, sent_at: f64, policy: &Policy) -> Token {
+        let expires_in = t.expires_in.unwrap_or(policy.default_expires_in_sec);
+        Token {
+            access_token: t.access_token.clone(),
+            token_type: t.token_type.clone(),
+            expires_at: t.expires_at.unwrap_or(sent_at + expires_in * 1000.0),
+            expires_in: Some(expires_in),
+            scope: t.scope.clone(),
+        }
+    }
+
+    /// Fresh: at least the skew left (and some time at all), the skew being capped at half
+    /// the lifetime so that a short-lived token is not stale on arrival. Without a known
+    /// lifetime, the full skew. "Less than `refreshSkewMs` left is not fresh": exactly the
+    /// skew left still is.
     pub fn is_fresh(&self, now: f64, policy: &Policy) -> bool {
         let skew = match self.expires_in {
             Some(secs) => policy.skew_ms.min(secs * 1000.0 / 2.0),
             None => policy.skew_ms,
         };
-        now < self.expires_at - skew
+        now < self.expires_at && now <= self.expires_at - skew
+    }
+
+    /// Its fields as a response would have them (what a TokenSet shows).
+    pub fn fields(&self) -> TokenFields {
+        TokenFields {
+            access_token: self.access_token.clone(),
+            token_type: self.token_type.clone(),
+            expires_in: self.expires_in,
+            expires_at: Some(self.expires_at),
+            refresh_token: None,
+            scope: self.scope.clone(),
+        }
+    }
+
+    /// How long ago it was issued, when its lifetime is known.
+    fn age(&self, now: f64) -> Option<f64> {
+        self.expires_in
+            .map(|s| now - (self.expires_at - s * 1000.0))
     }
 }
+
+/// How many past secrets a cache remembers (see [`State::history`]).
+pub const HISTORY: usize = 8;
 
 /// What the cache knows between refreshes.
 #[derive(Clone, Debug)]
 pub struct State {
-    /// The access token, if any.
-    pub token: Option<Held>,
+    /// The access token callers are served, if any (published only after the hooks ran).
+    pub token: Option<Token>,
     /// The refresh token in use: the configured one, a rotated one, or one from the store.
     pub refresh_token: Secret,
     /// True once this server has returned a refresh token: it rotates, so replays are risky.
     pub rotation_seen: bool,
-    /// The last access token `invalidate` dropped: never taken back from the store.
-    pub invalidated: Option<Secret>,
+    /// The last [`HISTORY`] secrets this cache moved past: refresh tokens rotated away, access
+    /// tokens replaced, invalidated or refused by the server. None of them is ever taken back
+    /// from a store (a lagging store hands out old values: Workers KV, for up to 60 s), and
+    /// all of them are redacted from server texts.
+    pub history: Vec<Secret>,
     /// The refresh token last read from or written to the store.
     pub store_seen: Option<Secret>,
 }
@@ -81,62 +131,113 @@ impl State {
             token: None,
             refresh_token,
             rotation_seen: false,
-            invalidated: None,
+            history: Vec::new(),
             store_seen: None,
         }
     }
 
     /// The access token if it is fresh at `now`.
-    pub fn fresh(&self, now: f64, policy: &Policy) -> Option<&Held> {
+    pub fn fresh(&self, now: f64, policy: &Policy) -> Option<&Token> {
         self.token.as_ref().filter(|t| t.is_fresh(now, policy))
     }
 
-    /// Takes a successful response: the new access token, and a rotated refresh token
-    /// (replacing the old one before anyone sees the new access token). `sent_at` anchors
-    /// the default lifetime when the server sent no `expires_in`.
-    pub fn accept(&mut self, t: &TokenFields, sent_at: f64, policy: &Policy) {
-        let expires_at = t
-            .expires_at
-            .unwrap_or(sent_at + policy.default_expires_in_sec * 1000.0);
-        let expires_in = Some(t.expires_in.unwrap_or(policy.default_expires_in_sec));
-        self.token = Some(Held {
-            access_token: t.access_token.clone(),
-            expires_at,
-            expires_in,
-        });
-        if let Some(rt) = &t.refresh_token {
-            self.refresh_token = rt.clone();
-            self.rotation_seen = true;
+    fn retire(&mut self, s: Secret) {
+        if self.history.contains(&s) {
+            return;
+        }
+        if self.history.len() >= HISTORY {
+            self.history.remove(0);
+        }
+        self.history.push(s);
+    }
+
+    /// Takes a rotated refresh token at once (before anything else can fail), retiring the
+    /// old one.
+    pub fn rotate(&mut self, rotated: Option<&Secret>) {
+        let Some(rt) = rotated else { return };
+        self.rotation_seen = true;
+        if *rt != self.refresh_token {
+            let old = core::mem::replace(&mut self.refresh_token, rt.clone());
+            self.retire(old);
         }
     }
 
-    /// Takes what the store holds: a refresh token that differs from the one the cache last
-    /// read or wrote there is newer (another instance rotated it) and is adopted; an access
-    /// token is adopted unless it is the one we invalidated. Returns true when the access
-    /// token was adopted.
-    pub fn adopt_stored(&mut self, stored: &Stored) -> bool {
-        if let Some(rt) = &stored.refresh_token {
-            if self.store_seen.as_ref() != Some(rt) {
-                self.refresh_token = rt.clone();
-                self.store_seen = Some(rt.clone());
+    /// Makes `t` the token callers are served; the one it replaces is retired.
+    pub fn publish(&mut self, t: Token) {
+        if let Some(old) = self.token.replace(t) {
+            if self.token.as_ref().map(|t| &t.access_token) != Some(&old.access_token) {
+                self.retire(old.access_token);
             }
         }
-        let Some(held) = &stored.token else {
+    }
+
+    /// Takes what the store holds, unless it is older than what this cache knows: an entry
+    /// whose refresh token this cache rotated away is ignored whole. A refresh token that
+    /// differs from the one the cache last read or wrote there is newer (another instance
+    /// rotated it) and is adopted; an access token is adopted unless this cache moved past
+    /// it. Returns true when the store's access token is now the held one.
+    pub fn adopt_stored(&mut self, stored: &Stored) -> bool {
+        if let Some(rt) = &stored.refresh_token {
+            if self.history.contains(rt) {
+                return false;
+            }
+            if self.store_seen.as_ref() != Some(rt) {
+                self.store_seen = Some(rt.clone());
+                let old = core::mem::replace(&mut self.refresh_token, rt.clone());
+                if old != *rt {
+                    self.retire(old);
+                }
+            }
+        }
+        let Some(t) = &stored.token else {
             return false;
         };
-        if self.invalidated.as_ref() == Some(&held.access_token) {
+        if self.history.contains(&t.access_token) {
             return false;
         }
-        self.token = Some(held.clone());
+        if self.token.as_ref() != Some(t) {
+            self.publish(t.clone());
+        }
         true
     }
 
-    /// Forgets the access token (after a 401), remembering it so the store cannot give it
-    /// back. Keeps the refresh token.
+    /// Forgets the access token (after a 401, or when the server refused the grant), and
+    /// remembers it so the store cannot give it back. Keeps the refresh token.
     pub fn invalidate(&mut self) {
         if let Some(t) = self.token.take() {
-            self.invalidated = Some(t.access_token);
+            self.retire(t.access_token);
         }
+    }
+
+    /// Forgets `access_token` if it is the held one, unless that one is younger than
+    /// `min_age_ms` and not expired (so a caller looping invalidate cannot force a request
+    /// per loop). It is remembered either way: a cache that does not hold it yet (a new
+    /// Durable Object instance) then refuses it from the store. True when dropped.
+    pub fn invalidate_token(&mut self, access_token: &Secret, now: f64, min_age_ms: f64) -> bool {
+        let held = self
+            .token
+            .as_ref()
+            .filter(|t| t.access_token == *access_token);
+        if let Some(t) = held {
+            let young = t.age(now).is_some_and(|a| a < min_age_ms) && now < t.expires_at;
+            if young {
+                return false;
+            }
+        }
+        let dropped = held.is_some();
+        if dropped {
+            self.token = None;
+        }
+        self.retire(access_token.clone());
+        dropped
+    }
+
+    /// Every secret this cache holds or held, for redaction.
+    pub fn secrets(&self) -> impl Iterator<Item = &str> {
+        let held = self.token.as_ref().map(|t| t.access_token.expose());
+        held.into_iter()
+            .chain(core::iter::once(self.refresh_token.expose()))
+            .chain(self.history.iter().map(Secret::expose))
     }
 
     /// After a failed attempt `attempt` (0-based): how long to wait before the next one,
@@ -174,8 +275,8 @@ impl State {
     }
 }
 
-/// The fields of a store value besides `"v": 1`: the TokenSet's own names, so a TokenSet
-/// can be written as it is.
+/// The fields of a store value besides `"v": 1`: the TokenSet's own names, so the writer
+/// copies them from a TokenSet.
 pub const STORE_FIELDS: [&str; 6] = [
     "accessToken",
     "expiresAt",
@@ -185,17 +286,14 @@ pub const STORE_FIELDS: [&str; 6] = [
     "scope",
 ];
 
-/// A store entry, as read back.
+/// A store entry, as read back or to be written: the held token (when there is one) and
+/// the refresh token in use.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Stored {
     /// The access token and its expiry, when both were stored.
-    pub token: Option<Held>,
+    pub token: Option<Token>,
     /// The refresh token in use when it was written.
     pub refresh_token: Option<Secret>,
-    /// As stored.
-    pub token_type: Option<String>,
-    /// As stored.
-    pub scope: Option<String>,
 }
 
 impl Stored {
@@ -207,10 +305,14 @@ impl Stored {
             return None;
         }
         let token = match (b.text("accessToken"), b.non_negative("expiresAt")) {
-            (Some(at), Some(exp)) => Some(Held {
+            (Some(at), Some(exp)) => Some(Token {
                 access_token: Secret::new(at),
+                token_type: b
+                    .text("tokenType")
+                    .unwrap_or_else(|| String::from("Bearer")),
                 expires_at: exp,
                 expires_in: b.non_negative("expiresIn"),
+                scope: b.text("scope"),
             }),
             _ => None,
         };
@@ -221,8 +323,6 @@ impl Stored {
         Some(Stored {
             token,
             refresh_token,
-            token_type: b.text("tokenType"),
-            scope: b.text("scope"),
         })
     }
 }
@@ -252,6 +352,7 @@ mod tests {
         retries: 2,
         min_delay_ms: 200.0,
         max_delay_ms: 5000.0,
+        min_token_age_ms: 0.0,
     };
 
     fn fields(expires_in: Option<f64>, rt: Option<&str>) -> TokenFields {
@@ -267,47 +368,58 @@ mod tests {
 
     fn state_with(expires_in: Option<f64>) -> State {
         let mut s = State::new(Secret::new("RT0"));
-        s.accept(&fields(expires_in, None), 1000.0, &P);
+        s.publish(Token::from_fields(&fields(expires_in, None), 1000.0, &P));
         s
+    }
+
+    fn token(at: &str, expires_at: f64, expires_in: Option<f64>) -> Token {
+        Token {
+            access_token: Secret::new(at),
+            token_type: "Bearer".into(),
+            expires_at,
+            expires_in,
+            scope: None,
+        }
     }
 
     #[test]
     fn freshness_boundaries() {
-        // 7200 s token sent at t=1000: fresh until 60 s before expiry.
+        // 7200 s token sent at t=1000: fresh while at least 60 s are left (golang's rule:
+        // stale once fewer than expiryDelta remain).
         let s = state_with(Some(7200.0));
         let exp = 1000.0 + 7_200_000.0;
-        assert!(s.fresh(exp - 60_000.0 - 1.0, &P).is_some());
-        assert!(s.fresh(exp - 60_000.0, &P).is_none());
+        assert!(s.fresh(exp - 60_000.0, &P).is_some());
+        assert!(s.fresh(exp - 60_000.0 + 1.0, &P).is_none());
         // 30 s token: skew capped at 15 s, so it is fresh on arrival.
         let s = state_with(Some(30.0));
         let exp = 1000.0 + 30_000.0;
         assert!(s.fresh(1000.0, &P).is_some());
-        assert!(s.fresh(exp - 15_000.0 - 1.0, &P).is_some());
-        assert!(s.fresh(exp - 15_000.0, &P).is_none());
-        // expires_in 0: already expired.
+        assert!(s.fresh(exp - 15_000.0, &P).is_some());
+        assert!(s.fresh(exp - 15_000.0 + 1.0, &P).is_none());
+        // expires_in 0: already expired, even at the instant it was sent.
         assert!(state_with(Some(0.0)).fresh(1000.0, &P).is_none());
         // No expires_in: the default lifetime (3600 s), full skew.
         let s = state_with(None);
         let exp = 1000.0 + 3_600_000.0;
         assert_eq!(s.token.as_ref().unwrap().expires_at, exp);
-        assert!(s.fresh(exp - 60_000.0 - 1.0, &P).is_some());
-        assert!(s.fresh(exp - 60_000.0, &P).is_none());
+        assert!(s.fresh(exp - 60_000.0, &P).is_some());
+        assert!(s.fresh(exp - 60_000.0 + 1.0, &P).is_none());
         // A stored token without expiresIn gets the full skew.
-        let held = Held {
-            access_token: Secret::new("x"),
-            expires_at: 100_000.0,
-            expires_in: None,
-        };
-        assert!(held.is_fresh(39_999.0, &P) && !held.is_fresh(40_000.0, &P));
+        let t = token("x", 100_000.0, None);
+        assert!(t.is_fresh(40_000.0, &P) && !t.is_fresh(40_001.0, &P));
+        // A skew of 0: fresh up to, not at, the expiry.
+        let zero = Policy { skew_ms: 0.0, ..P };
+        assert!(t.is_fresh(99_999.0, &zero) && !t.is_fresh(100_000.0, &zero));
     }
 
     #[test]
     fn rotation_replaces_refresh_token_and_empty_keeps_it() {
         let mut s = State::new(Secret::new("RT0"));
-        s.accept(&fields(Some(60.0), None), 0.0, &P);
+        s.rotate(None);
         assert_eq!((s.refresh_token.expose(), s.rotation_seen), ("RT0", false));
-        s.accept(&fields(Some(60.0), Some("RT1")), 0.0, &P);
+        s.rotate(Some(&Secret::new("RT1")));
         assert_eq!((s.refresh_token.expose(), s.rotation_seen), ("RT1", true));
+        assert_eq!(s.history, [Secret::new("RT0")]);
     }
 
     #[test]
@@ -321,12 +433,28 @@ mod tests {
         assert_eq!(s.refresh_token.expose(), "RT-store");
         // We rotate, but writing the store failed: the store still has what we last read,
         // which is older than ours and must not be adopted.
-        s.accept(&fields(Some(60.0), Some("RT-mine")), 0.0, &P);
+        s.rotate(Some(&Secret::new("RT-mine")));
         s.adopt_stored(&entry("RT-store"));
         assert_eq!(s.refresh_token.expose(), "RT-mine");
         // Another instance rotated and wrote: adopted.
         s.adopt_stored(&entry("RT-other"));
         assert_eq!(s.refresh_token.expose(), "RT-other");
+    }
+
+    #[test]
+    fn history_is_bounded_and_every_past_secret_is_refused_and_redactable() {
+        let mut s = State::new(Secret::new("RT0"));
+        for i in 1..=20 {
+            s.rotate(Some(&Secret::new(format!("RT{i}"))));
+        }
+        assert_eq!(s.history.len(), HISTORY);
+        assert!(s.secrets().any(|x| x == "RT19") && !s.secrets().any(|x| x == "RT1"));
+        let old = Stored {
+            refresh_token: Some(Secret::new("RT15")),
+            token: Some(token("AT-old", 9e12, None)),
+        };
+        assert!(!s.adopt_stored(&old));
+        assert_eq!((s.refresh_token.expose(), s.token.as_ref()), ("RT20", None));
     }
 
     #[test]
@@ -336,25 +464,40 @@ mod tests {
         assert!(s.token.is_none());
         assert_eq!(s.refresh_token.expose(), "RT0");
         let same = Stored {
-            token: Some(Held {
-                access_token: Secret::new("AT"),
-                expires_at: 9e12,
-                expires_in: None,
-            }),
+            token: Some(token("AT", 9e12, None)),
             ..Default::default()
         };
         assert!(!s.adopt_stored(&same));
         let newer = Stored {
-            token: Some(Held {
-                access_token: Secret::new("AT2"),
-                expires_at: 9e12,
-                expires_in: None,
-            }),
+            token: Some(token("AT2", 9e12, None)),
             refresh_token: Some(Secret::new("RT9")),
-            ..Default::default()
         };
         assert!(s.adopt_stored(&newer));
         assert_eq!(s.refresh_token.expose(), "RT9");
+    }
+
+    /// Defect 8 (a, d): the broker's invalidate by value, with an age floor.
+    #[test]
+    fn invalidate_token_by_value_with_a_floor() {
+        let mut s = state_with(Some(7200.0)); // issued at t=1000
+        let at = Secret::new("AT");
+        assert!(
+            !s.invalidate_token(&at, 5000.0, 10_000.0),
+            "younger than the floor"
+        );
+        assert!(s.token.is_some());
+        assert!(!s.invalidate_token(&Secret::new("other"), 20_000.0, 10_000.0));
+        assert!(s.token.is_some(), "not the held token");
+        assert!(s.invalidate_token(&at, 20_000.0, 10_000.0));
+        assert!(s.token.is_none());
+        // A cache that never held it (a new Durable Object instance) refuses it from the store.
+        let mut fresh = State::new(Secret::new("RT0"));
+        assert!(!fresh.invalidate_token(&at, 0.0, 10_000.0));
+        let stored = Stored {
+            token: Some(token("AT", 9e12, Some(7200.0))),
+            refresh_token: Some(Secret::new("RT0")),
+        };
+        assert!(!fresh.adopt_stored(&stored));
     }
 
     fn err(code: Code, status: Option<u16>, retry_after: Option<f64>) -> Error {
@@ -448,7 +591,12 @@ mod tests {
             let v: serde_json::Value = serde_json::from_str(s).unwrap();
             Stored::from_json(v.as_object().unwrap())
         };
-        let full = parse(r#"{"v":1,"accessToken":"AT","expiresAt":5000,"expiresIn":60,"refreshToken":"RT","tokenType":"Bearer"}"#).unwrap();
+        let full = parse(r#"{"v":1,"accessToken":"AT","expiresAt":5000,"expiresIn":60,"refreshToken":"RT","tokenType":"DPoP","scope":"a b"}"#).unwrap();
+        let t = full.token.clone().unwrap();
+        assert_eq!(
+            (t.token_type.as_str(), t.scope.as_deref()),
+            ("DPoP", Some("a b"))
+        );
         assert_eq!(full.token.unwrap().expires_in, Some(60.0));
         assert_eq!(full.refresh_token.unwrap().expose(), "RT");
         let rt_only = parse(r#"{"v":1,"refreshToken":"RT"}"#).unwrap();

@@ -24,6 +24,7 @@ mod prelude {
 
 pub mod b64;
 pub mod cache;
+pub mod engine;
 pub mod error;
 pub mod form;
 pub mod grant;

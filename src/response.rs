@@ -12,6 +12,11 @@ use crate::num::parse_decimal;
 use crate::retry_after::parse_retry_after;
 use crate::secret::{redact, Secret};
 
+/// The longest lifetime taken from `expires_in`: one year. A larger value (a server's
+/// "never expires", or `"99999999999999999999999"`) is capped, so the cache still refreshes
+/// once a year and no expiry overflows to infinity; `raw` keeps what was sent.
+pub const MAX_LIFETIME_SEC: f64 = 365.0 * 24.0 * 3600.0;
+
 /// Token responses larger than this are refused, whatever the status (as golang.org/x/oauth2).
 pub const MAX_BODY_BYTES: usize = 1 << 20;
 
@@ -183,10 +188,8 @@ fn token_fields<B: JsonObject>(b: &B, status: u16, sent_at: f64) -> Result<Token
                 .ok_or_else(|| invalid("malformed expires_in"))?,
         ),
     };
+    let expires_in = expires_in.map(|s| s.min(MAX_LIFETIME_SEC));
     let expires_at = expires_in.map(|s| sent_at + s * 1000.0);
-    if expires_at.is_some_and(|t| !t.is_finite()) {
-        return Err(invalid("malformed expires_in"));
-    }
     Ok(TokenFields {
         access_token: Secret::new(access_token),
         token_type: b
@@ -263,6 +266,19 @@ mod tests {
             (r#"{"access_token":"AT"}"#, None),
             (r#"{"access_token":"AT","expires_in":0}"#, Some(0.0)),
             (r#"{"access_token":"AT","expires_in":3599.5}"#, Some(3599.5)),
+            // Lifetimes are capped at a year (issue #12, defect 9).
+            (
+                r#"{"access_token":"AT","expires_in":31536001}"#,
+                Some(MAX_LIFETIME_SEC),
+            ),
+            (
+                r#"{"access_token":"AT","expires_in":1e308}"#,
+                Some(MAX_LIFETIME_SEC),
+            ),
+            (
+                r#"{"access_token":"AT","expires_in":"99999999999999999999999"}"#,
+                Some(MAX_LIFETIME_SEC),
+            ),
         ];
         for (body, want) in cases {
             assert_eq!(parse(200, body, None).unwrap().expires_in, want, "{body}");
@@ -390,13 +406,6 @@ mod tests {
                 Some(200),
                 false,
             ),
-            (
-                200,
-                r#"{"access_token":"AT","expires_in":1e308}"#,
-                "invalid_response",
-                Some(200),
-                false,
-            ),
         ];
         for &(status, body, code, want_status, retryable) in cases {
             if code.is_empty() {
@@ -454,7 +463,7 @@ mod tests {
         let d = e.description.unwrap();
         assert_eq!(
             d,
-            "refresh token [redacted] unknown for secret [redacted] (REFRESH%2D1?)"
+            "refresh token [redacted] unknown for secret [redacted] ([redacted]?)"
         );
         assert_eq!(e.uri.as_deref(), Some("https://x/?t=[redacted]"));
         let body = r#"{"error":"bad ATX RTX","error_description":"got ATX and RTX"}"#;

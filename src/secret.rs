@@ -31,43 +31,198 @@ impl fmt::Debug for Secret {
     }
 }
 
-/// Replaces every occurrence of any of `secrets` in `text` — raw, form-urlencoded (`+` for
-/// space) or percent-encoded (`encodeURIComponent`'s `%20`), the spellings servers echo —
-/// with `[redacted]`, in one left-to-right pass (longest match first, so a secret that is a
-/// prefix of another cannot leave a tail behind, and the placeholder is never re-scanned).
+/// Replaces every occurrence of any of `secrets` in `text` with `[redacted]`, in every
+/// spelling a server plausibly echoes: raw, form- or percent-encoded (hex in either case),
+/// HTML entities (`&#x2F;`, `&#47;`, `&amp;`), JSON escapes (`\/`, `\u002f`), and base64
+/// (standard or URL-safe) of the secret. The text is decoded once, unit by unit, with each
+/// decoded byte remembering where in `text` it came from; the secrets are searched in the
+/// decoded bytes (ASCII case folded, space and `+` alike: over-redacting a look-alike is
+/// harmless), and every matched span of the original text, merged, becomes one placeholder.
 pub fn redact(text: &str, secrets: &[&str]) -> String {
-    let mut needles: Vec<String> = Vec::new();
+    let mut needles: Vec<Vec<u8>> = Vec::new();
     for s in secrets.iter().filter(|s| !s.is_empty()) {
+        let b64 = crate::b64::standard(s.as_bytes());
         for spelling in [
-            String::from(*s),
-            crate::form::urlencode(s),
-            crate::form::percent_encode(s),
+            fold(s.as_bytes()),
+            decode(s).0,
+            fold(b64.as_bytes()),
+            fold(b64.trim_end_matches('=').as_bytes()),
+            fold(crate::b64::url_safe(s.as_bytes()).as_bytes()),
         ] {
-            if !needles.contains(&spelling) {
+            if !spelling.is_empty() && !needles.contains(&spelling) {
                 needles.push(spelling);
             }
         }
     }
-    if !needles.iter().any(|n| crate::text::contains(text, n)) {
-        return String::from(text);
-    }
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(c) = rest.chars().next() {
-        // The longest needle matching here (no sort: a sort costs kilobytes of wasm).
-        let longest = needles
-            .iter()
-            .filter(|n| rest.starts_with(n.as_str()))
-            .max_by_key(|n| n.len());
-        if let Some(n) = longest {
-            out.push_str(REDACTED);
-            rest = rest.get(n.len()..).unwrap_or("");
-        } else {
-            out.push(c);
-            rest = rest.get(c.len_utf8()..).unwrap_or("");
+    let (decoded, spans) = decode(text);
+    let mut hits: Vec<(usize, usize)> = Vec::new();
+    // A hostile text could make the plain scan quadratic; past this many byte comparisons
+    // the whole text is withheld instead.
+    let mut budget = 64 * (decoded.len() + 1024);
+    for n in &needles {
+        let Some(&first) = n.first() else { continue };
+        for i in 0..decoded.len().saturating_sub(n.len() - 1) {
+            if decoded.get(i) != Some(&first) {
+                continue;
+            }
+            budget = budget.saturating_sub(n.len());
+            if budget == 0 {
+                return String::from(REDACTED);
+            }
+            if decoded.get(i..i + n.len()) == Some(n.as_slice()) {
+                if let (Some(a), Some(b)) = (spans.get(i), spans.get(i + n.len() - 1)) {
+                    hits.push((a.0, b.1));
+                }
+            }
         }
     }
+    if hits.is_empty() {
+        return String::from(text);
+    }
+    splice(text, hits)
+}
+
+/// `text` with each span of `hits` (merged where they touch) replaced by the placeholder.
+fn splice(text: &str, mut hits: Vec<(usize, usize)>) -> String {
+    // Insertion sort: `sort` costs kilobytes of wasm, and hits are few and mostly in order.
+    for i in 1..hits.len() {
+        let mut j = i;
+        while j > 0 && hits.get(j - 1) > hits.get(j) {
+            hits.swap(j - 1, j);
+            j -= 1;
+        }
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
+    let mut open: Option<(usize, usize)> = None;
+    for (a, b) in hits {
+        match open {
+            Some((oa, ob)) if a <= ob => open = Some((oa, ob.max(b))),
+            _ => {
+                if let Some((oa, ob)) = open {
+                    out.push_str(text.get(at..oa).unwrap_or(""));
+                    out.push_str(REDACTED);
+                    at = ob;
+                }
+                open = Some((a, b));
+            }
+        }
+    }
+    if let Some((oa, ob)) = open {
+        out.push_str(text.get(at..oa).unwrap_or(""));
+        out.push_str(REDACTED);
+        at = ob;
+    }
+    out.push_str(text.get(at..).unwrap_or(""));
     out
+}
+
+/// ASCII lower case, space as `+`: the folding both sides of a comparison get.
+fn fold_byte(b: u8) -> u8 {
+    if b == b' ' {
+        b'+'
+    } else {
+        b.to_ascii_lowercase()
+    }
+}
+
+fn fold(s: &[u8]) -> Vec<u8> {
+    s.iter().map(|&b| fold_byte(b)).collect()
+}
+
+/// The decoded, folded bytes of `text`, and for each the span `[start, end)` of the unit of
+/// `text` it came from (every span lies on char boundaries).
+fn decode(text: &str) -> (Vec<u8>, Vec<(usize, usize)>) {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut spans = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        let rest = bytes.get(i..).unwrap_or(&[]);
+        let (len, unit) = match unit(rest) {
+            Some(u) => u,
+            None => {
+                // A plain character, copied whole so spans stay on char boundaries.
+                let width = match b {
+                    0..=0x7f => 1,
+                    0xc0..=0xdf => 2,
+                    0xe0..=0xef => 3,
+                    _ => 4,
+                };
+                let width = width.min(rest.len());
+                for &c in rest.get(..width).unwrap_or(&[]) {
+                    out.push(fold_byte(c));
+                    spans.push((i, i + width));
+                }
+                i += width;
+                continue;
+            }
+        };
+        let mut buf = [0u8; 4];
+        let n = match unit {
+            Unit::Byte(b) => {
+                buf = [b, 0, 0, 0];
+                1
+            }
+            Unit::Char(c) => c.encode_utf8(&mut buf).len(),
+        };
+        for &c in buf.get(..n).unwrap_or(&[]) {
+            out.push(fold_byte(c));
+            spans.push((i, i + len));
+        }
+        i += len;
+    }
+    (out, spans)
+}
+
+/// What an escaped unit stands for: one byte (`%XX`) or a character.
+enum Unit {
+    Byte(u8),
+    Char(char),
+}
+
+/// An escaped unit at the start of `s`: its length and what it stands for.
+fn unit(s: &[u8]) -> Option<(usize, Unit)> {
+    match s.first()? {
+        b'%' => Some((3, Unit::Byte(hex_value(s.get(1..3)?)? as u8))),
+        b'\\' => match s.get(1)? {
+            b'u' => Some((6, Unit::Char(char::from_u32(hex_value(s.get(2..6)?)?)?))),
+            &c @ (b'/' | b'\\' | b'"' | b'\'') => Some((2, Unit::Byte(c))),
+            _ => None,
+        },
+        b'&' => entity(s).map(|(n, c)| (n, Unit::Char(c))),
+        _ => None,
+    }
+}
+
+/// `&#xHH;`, `&#DD;` or one of the five named entities XML and HTML share.
+fn entity(s: &[u8]) -> Option<(usize, char)> {
+    let end = s.iter().take(12).position(|&b| b == b';')?;
+    let body = s.get(1..end)?;
+    let c = match body {
+        b"amp" => '&',
+        b"lt" => '<',
+        b"gt" => '>',
+        b"quot" => '"',
+        b"apos" => '\'',
+        [b'#', b'x' | b'X', hex @ ..] => char::from_u32(hex_value(hex)?)?,
+        [b'#', dec @ ..] => {
+            char::from_u32(crate::num::parse_digits(core::str::from_utf8(dec).ok()?)? as u32)?
+        }
+        _ => return None,
+    };
+    Some((end + 1, c))
+}
+
+/// The value of 1 to 6 hex digits.
+fn hex_value(hex: &[u8]) -> Option<u32> {
+    if hex.is_empty() || hex.len() > 6 {
+        return None;
+    }
+    hex.iter().try_fold(0u32, |n, &b| {
+        let d = char::from(b).to_digit(16)?;
+        Some(n * 16 + d)
+    })
 }
 
 #[cfg(test)]
@@ -99,8 +254,39 @@ mod tests {
             redact("abcd abc", &["abc", "abcd"]),
             "[redacted] [redacted]"
         );
-        // "e" occurs inside "[redacted]": one pass must not touch the placeholder.
-        assert_eq!(redact("see", &["e", "se"]), "[redacted][redacted]");
+        // Overlapping and touching matches merge into one placeholder, never re-scanned.
+        assert_eq!(redact("see", &["e", "se"]), "[redacted]");
+    }
+
+    /// Issue #12, defect 6: spellings that got past the first redaction.
+    #[test]
+    fn redacts_every_echoed_spelling() {
+        let secret = "sec/ret +&x";
+        let b64 = crate::b64::standard(secret.as_bytes());
+        let basic = crate::b64::standard(b"id:sec%2Fret");
+        for echo in [
+            String::from("sec%2fret%20%2b%26x"), // lowercase percent-encoding
+            String::from("sec&#x2F;ret &#43;&amp;x"), // HTML entities
+            String::from("sec&#47;ret +&x"),
+            String::from("sec\\/ret \\u002b&x"), // JSON escapes
+            String::from("sec%2Fret++%26x"),     // form-encoded
+            b64.clone(),
+            String::from(b64.trim_end_matches('=')),
+            crate::b64::url_safe(secret.as_bytes()),
+            basic.clone(),
+        ] {
+            let text = String::from("before ") + &echo + " after";
+            let got = redact(&text, &[secret, &basic]);
+            assert_eq!(got, "before [redacted] after", "{echo:?}");
+        }
+    }
+
+    #[test]
+    fn hostile_text_cannot_make_redaction_quadratic() {
+        let text = "a".repeat(200_000);
+        let secret = "a".repeat(5_000) + "b";
+        assert_eq!(redact(&text, &[&secret]), "[redacted]");
+        assert_eq!(redact("plain", &[&secret]), "plain");
     }
 
     #[test]

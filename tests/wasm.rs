@@ -483,7 +483,7 @@ mod cache {
         let clock = js_fn("return () => 1e12");
         let cache = cache_with(&fetch, &clock);
         JsFuture::from(cache.get_access_token()).await.unwrap();
-        cache.invalidate();
+        cache.invalidate(JsValue::UNDEFINED);
         assert!(!cache.has_token());
         assert_eq!(
             JsFuture::from(cache.get_access_token()).await.unwrap(),

@@ -60,20 +60,35 @@ pub struct Granted {
     pub sent_at: f64,
 }
 
-/// One refresh-token grant.
-pub async fn refresh(opts: &RefreshOptions, refresh_token: &Secret) -> Result<Granted, Failure> {
+/// One refresh-token grant. `held` are further secrets to redact from server texts (a
+/// cache's access token and the refresh tokens it rotated away).
+pub async fn refresh(
+    opts: &RefreshOptions,
+    refresh_token: &Secret,
+    held: &[&str],
+) -> Result<Granted, Failure> {
     let scope = opts.scope.as_deref();
     let req = refresh_request(&opts.client, refresh_token, scope, &opts.extras)?;
     let client_secret = opts.client.secret.as_ref().map_or("", Secret::expose);
-    exchange(opts, &req, &[client_secret, refresh_token.expose()]).await
+    let mut secrets: Vec<&str> = vec![client_secret, refresh_token.expose()];
+    secrets.extend_from_slice(held);
+    exchange(opts, &req, &secrets).await
 }
 
-/// Sends `req` and parses the answer; `secrets` are redacted from server texts.
+/// Sends `req` and parses the answer; `secrets`, and the credential of the request's own
+/// `Authorization` header (servers echo it), are redacted from server texts.
 pub async fn exchange(
     opts: &RefreshOptions,
     req: &HttpRequest,
     secrets: &[&str],
 ) -> Result<Granted, Failure> {
+    let mut secrets = secrets.to_vec();
+    for (name, value) in &req.headers {
+        if name == "authorization" {
+            secrets.push(value.as_str());
+            secrets.extend(value.get(6..).filter(|_| value.starts_with("Basic ")));
+        }
+    }
     let sent_at = now(opts.now.as_ref())?;
     let got = post(opts, req).await?;
     let received = Received {
@@ -84,7 +99,7 @@ pub async fn exchange(
     };
     let raw = got.body.clone().unwrap_or(JsValue::UNDEFINED);
     let object = got.body.map(JsObject);
-    let fields = parse_token_response(&received, object.as_ref().map_err(|e| *e), secrets)?;
+    let fields = parse_token_response(&received, object.as_ref().map_err(|e| *e), &secrets)?;
     Ok(Granted {
         fields,
         raw,
@@ -220,8 +235,20 @@ async fn read_capped(
     set(&streaming, "stream", &true.into());
     let mut text = JsString::from("");
     let mut bytes = 0usize;
+    let malformed = || -> Failure {
+        Error::new(
+            Code::InvalidResponse,
+            "the body stream yielded something other than bytes",
+        )
+        .into()
+    };
     for _ in 0..MAX_CHUNKS {
-        let chunk = deadline.race(reader.read().map_err(unreadable)?).await?;
+        let read = reader.read().map_err(unreadable)?;
+        let chunk = deadline.race(Promise::resolve(&read)).await?;
+        if !chunk.is_object() {
+            cancel(reader);
+            return Err(malformed());
+        }
         if get(&chunk, "done").is_truthy() {
             let tail = decoder
                 .decode(&JsValue::UNDEFINED, &JsValue::UNDEFINED)
@@ -229,11 +256,11 @@ async fn read_capped(
             return Ok(Some(text.concat(&tail.into())));
         }
         let value = get(&chunk, "value");
-        bytes = bytes.saturating_add(
-            value
-                .dyn_ref::<Uint8Array>()
-                .map_or(0, |a| a.byte_length() as usize),
-        );
+        let Some(array) = value.dyn_ref::<Uint8Array>() else {
+            cancel(reader);
+            return Err(malformed());
+        };
+        bytes = bytes.saturating_add(array.byte_length() as usize);
         if bytes > MAX_BODY_BYTES {
             cancel(reader);
             return Ok(None);
@@ -248,9 +275,12 @@ async fn read_capped(
     Ok(None)
 }
 
-/// Stops reading a body we will not use; its outcome does not matter.
+/// Stops reading a body we will not use; its outcome does not matter. What `cancel()`
+/// returns goes through `Promise.resolve`: a hostile reader's may be no promise at all, and
+/// its rejection must not surface as unhandled.
 fn cancel(reader: BodyReader) {
     if let Ok(p) = reader.cancel() {
+        let p = Promise::resolve(&p);
         let _ = js::promise(async move {
             let _ = JsFuture::from(p).await;
             Ok(JsValue::UNDEFINED)

@@ -9,6 +9,7 @@ use core::cell::RefCell;
 use js_sys::{Function, JsString, Object, Reflect};
 use wasm_bindgen::prelude::*;
 
+use crate::cache::Stored;
 use crate::response::{Json, JsonObject, TokenFields};
 use crate::secret::Secret;
 
@@ -67,9 +68,15 @@ fn key(key: &str) -> JsValue {
     v
 }
 
-/// `obj[key]`, or `undefined` when reading throws (a hostile getter or Proxy).
+/// `obj[key]`, or `undefined` when reading throws (a hostile getter or Proxy). Not for
+/// options: those go through `options::read`, where a throw is an error.
 pub fn get(obj: &JsValue, k: &str) -> JsValue {
-    Reflect::get(obj, &key(k)).unwrap_or(JsValue::UNDEFINED)
+    try_get(obj, k).unwrap_or(JsValue::UNDEFINED)
+}
+
+/// `obj[key]`, or what reading it threw.
+pub fn try_get(obj: &JsValue, k: &str) -> Result<JsValue, JsValue> {
+    Reflect::get(obj, &key(k))
 }
 
 /// `obj[key] = value` on an object freshtoken created itself.
@@ -104,8 +111,9 @@ impl JsonObject for JsObject {
     }
 }
 
-/// The TokenSet object JS receives. `refresh_token` is the one to show: the rotated one
-/// for `refreshAccessToken`, the one in use for a cache.
+/// The TokenSet object JS receives: the one converter from the core's fields to JS.
+/// `refresh_token` is the one to show: the rotated one for `refreshAccessToken`, the one
+/// in use for a cache.
 pub fn token_set(t: &TokenFields, raw: &JsValue, refresh_token: Option<&Secret>) -> JsValue {
     let obj: JsValue = Object::new().into();
     set(&obj, "accessToken", &t.access_token.expose().into());
@@ -120,6 +128,49 @@ pub fn token_set(t: &TokenFields, raw: &JsValue, refresh_token: Option<&Secret>)
     set_opt(&obj, "scope", t.scope.as_deref().map(JsValue::from));
     set(&obj, "raw", raw);
     obj
+}
+
+/// The other way: a caller's TokenSet (for `TokenCache.fromTokenSet`), `None` without an
+/// `accessToken` string.
+pub fn token_fields(v: &JsValue) -> Option<TokenFields> {
+    let set = JsObject(v.clone());
+    Some(TokenFields {
+        access_token: Secret::new(set.text("accessToken")?),
+        token_type: set
+            .text("tokenType")
+            .unwrap_or_else(|| String::from("Bearer")),
+        expires_in: set.non_negative("expiresIn"),
+        expires_at: set.non_negative("expiresAt"),
+        refresh_token: None,
+        scope: set.text("scope"),
+    })
+}
+
+/// A store entry as the value `store.put` receives: the JSON text
+/// `{"v":1,"accessToken","expiresAt","expiresIn","refreshToken","tokenType","scope"}`.
+pub fn store_value(entry: &Stored) -> JsValue {
+    let obj: JsValue = Object::new().into();
+    set(&obj, "v", &1.into());
+    let rt = entry.refresh_token.as_ref();
+    let from = match &entry.token {
+        Some(t) => token_set(&t.fields(), &JsValue::UNDEFINED, rt),
+        None => {
+            let o: JsValue = Object::new().into();
+            set_opt(&o, "refreshToken", rt.map(|r| r.expose().into()));
+            o
+        }
+    };
+    for k in crate::cache::STORE_FIELDS {
+        set_opt(&obj, k, Some(get(&from, k)).filter(|x| !x.is_undefined()));
+    }
+    js_sys::JSON::stringify(&obj).map_or(JsValue::NULL, JsValue::from)
+}
+
+/// The other way: what `store.get` gave, `None` when it is not a valid entry.
+pub fn stored(value: &JsValue) -> Option<Stored> {
+    let text = value.dyn_ref::<JsString>()?;
+    let parsed = json_parse(text).ok()?;
+    Stored::from_json(&JsObject(parsed))
 }
 
 #[wasm_bindgen]

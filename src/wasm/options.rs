@@ -1,5 +1,7 @@
-//! Reading and validating the JS options object. Every problem is `invalid_options` (or
-//! `insecure_url`) naming the option, never quoting its value.
+//! Reading and validating the JS options objects, every option in this one place. Every
+//! problem is `invalid_options` (or `insecure_url`) naming the option, never quoting its
+//! value; an option whose getter throws is `invalid_options` too, never "absent" (a
+//! throwing `clientSecret` getter must not turn the client public).
 
 #[allow(unused_imports)]
 use crate::prelude::*;
@@ -8,7 +10,8 @@ use js_sys::{Array, Function};
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{AbortSignal, Url};
 
-use super::js::get;
+use super::js::{get, object_assign};
+use crate::cache::{default_store_key, Policy};
 use crate::error::Error;
 use crate::grant::{BasicEncoding, Client, ClientAuth, Extras};
 use crate::secret::Secret;
@@ -117,7 +120,7 @@ pub fn checked_url(raw: &str, allow_insecure: bool, name: &str) -> Result<String
 }
 
 fn timeout(v: &JsValue) -> Result<f64, Error> {
-    let t = get(v, "timeoutMs");
+    let t = read(v, "timeoutMs")?;
     if t.is_undefined() {
         return Ok(DEFAULT_TIMEOUT_MS);
     }
@@ -144,17 +147,25 @@ const MAX_OPTION_CHARS: u32 = 65_536;
 
 /// An optional string; `undefined` and `null` mean absent.
 pub fn opt_string(v: &JsValue, name: &str) -> Result<Option<String>, Error> {
-    let x = get(v, name);
+    let x = read(v, name)?;
     if x.is_undefined() || x.is_null() {
         return Ok(None);
     }
     if !x.is_string() {
         return Err(Error::invalid_option(name, "must be a string"));
     }
-    if x.unchecked_ref::<js_sys::JsString>().length() > MAX_OPTION_CHARS {
+    let js = x.unchecked_ref::<js_sys::JsString>();
+    if js.length() > MAX_OPTION_CHARS {
         return Err(Error::invalid_option(
             name,
             "is longer than 65536 characters",
+        ));
+    }
+    // A lone surrogate would go out as U+FFFD: a different token, silently.
+    if !js.is_valid_utf16() {
+        return Err(Error::invalid_option(
+            name,
+            "is not well-formed Unicode (lone surrogate)",
         ));
     }
     Ok(x.as_string())
@@ -162,7 +173,7 @@ pub fn opt_string(v: &JsValue, name: &str) -> Result<Option<String>, Error> {
 
 /// An optional boolean.
 pub fn opt_bool(v: &JsValue, name: &str) -> Result<Option<bool>, Error> {
-    let x = get(v, name);
+    let x = read(v, name)?;
     if x.is_undefined() {
         return Ok(None);
     }
@@ -173,7 +184,7 @@ pub fn opt_bool(v: &JsValue, name: &str) -> Result<Option<bool>, Error> {
 
 /// An optional function.
 pub fn opt_function(v: &JsValue, name: &str) -> Result<Option<Function>, Error> {
-    let x = get(v, name);
+    let x = read(v, name)?;
     if x.is_undefined() {
         return Ok(None);
     }
@@ -184,7 +195,7 @@ pub fn opt_function(v: &JsValue, name: &str) -> Result<Option<Function>, Error> 
 
 /// An optional `AbortSignal` (anything with a boolean `aborted` and `addEventListener`).
 fn opt_signal(v: &JsValue) -> Result<Option<AbortSignal>, Error> {
-    let x = get(v, "signal");
+    let x = read(v, "signal")?;
     if x.is_undefined() {
         return Ok(None);
     }
@@ -198,7 +209,7 @@ fn opt_signal(v: &JsValue) -> Result<Option<AbortSignal>, Error> {
 
 /// An optional `Record<string, string>`, as its own enumerable entries in order.
 pub fn opt_record(v: &JsValue, name: &str) -> Result<Vec<(String, String)>, Error> {
-    let x = get(v, name);
+    let x = read(v, name)?;
     if x.is_undefined() || x.is_null() {
         return Ok(Vec::new());
     }
@@ -209,14 +220,166 @@ pub fn opt_record(v: &JsValue, name: &str) -> Result<Vec<(String, String)>, Erro
     let entries = super::js::object_entries(&x)
         .map_err(|_| Error::invalid_option(name, "could not be read"))?;
     for entry in entries.iter() {
-        let key = get(&entry, "0").as_string();
-        let value = get(&entry, "1").as_string();
-        match (key, value) {
-            (Some(k), Some(v)) if k.len() + v.len() <= MAX_OPTION_CHARS as usize => {
+        let (key, value) = (get(&entry, "0"), get(&entry, "1"));
+        let well_formed = |s: &JsValue| {
+            s.dyn_ref::<js_sys::JsString>()
+                .is_some_and(|s| s.is_valid_utf16())
+        };
+        match (key.as_string(), value.as_string()) {
+            (Some(k), Some(v))
+                if k.len() + v.len() <= MAX_OPTION_CHARS as usize
+                    && well_formed(&key)
+                    && well_formed(&value) =>
+            {
                 out.push((k, v))
             }
             _ => return Err(Error::invalid_option(name, "must be an object of strings")),
         }
     }
     Ok(out)
+}
+
+/// `v[name]`; a getter or Proxy that throws makes the option `invalid_options`.
+pub fn read(v: &JsValue, name: &str) -> Result<JsValue, Error> {
+    js_sys::Reflect::get(v, &JsValue::from_str(name))
+        .map_err(|_| Error::invalid_option(name, "could not be read (its getter threw)"))
+}
+
+/// The options of a `TokenCache` beyond those of one refresh.
+pub struct CacheOptions {
+    /// The refresh options.
+    pub refresh: RefreshOptions,
+    /// Lifetimes, skew and retries.
+    pub policy: Policy,
+    /// `store`, checked to have `get` and `put`.
+    pub store: Option<JsValue>,
+    /// `storeKey`, or the default one.
+    pub store_key: String,
+    /// `onTokens`.
+    pub on_tokens: Option<Function>,
+}
+
+impl CacheOptions {
+    /// Reads every option of `new TokenCache(options)`.
+    pub fn from_js(v: &JsValue) -> Result<CacheOptions, Error> {
+        let refresh = RefreshOptions::from_js(v)?;
+        // Build the request once now: bad `extraParams` or `headers` throw here, as the
+        // constructor promises, not at the first refresh.
+        crate::grant::refresh_request(
+            &refresh.client,
+            &refresh.refresh_token,
+            refresh.scope.as_deref(),
+            &refresh.extras,
+        )?;
+        let store_key = match opt_string(v, "storeKey")? {
+            Some(k) if !k.is_empty() => k,
+            Some(_) => {
+                return Err(Error::invalid_option(
+                    "storeKey",
+                    "must be a non-empty string",
+                ))
+            }
+            None => default_store_key(
+                &refresh.token_url,
+                &refresh.client.id,
+                refresh.refresh_token.expose(),
+            ),
+        };
+        Ok(CacheOptions {
+            policy: policy(v)?,
+            store: store(v)?,
+            store_key,
+            on_tokens: opt_function(v, "onTokens")?,
+            refresh,
+        })
+    }
+
+    /// The options of `TokenCache.fromTokenSet(tokenSet, options)`: `refreshToken`
+    /// defaults to the TokenSet's.
+    pub fn seeded(token_set: &JsValue, v: &JsValue) -> Result<CacheOptions, Error> {
+        if !v.is_object() {
+            return Err(Error::invalid_option("options", "must be an object"));
+        }
+        let merged = object_assign(&js_sys::Object::new().into(), v)
+            .map_err(|_| Error::invalid_option("options", "could not be read"))?;
+        if read(&merged, "refreshToken")?.is_undefined() {
+            let rt = read(token_set, "refreshToken")?;
+            super::js::set(&merged, "refreshToken", &rt);
+        }
+        Self::from_js(&merged)
+    }
+}
+
+fn store(v: &JsValue) -> Result<Option<JsValue>, Error> {
+    let store = read(v, "store")?;
+    if store.is_undefined() || store.is_null() {
+        return Ok(None);
+    }
+    if read(&store, "get")?.is_function() && read(&store, "put")?.is_function() {
+        return Ok(Some(store));
+    }
+    Err(Error::invalid_option(
+        "store",
+        "must have get(key) and put(key, value)",
+    ))
+}
+
+/// Reads `refreshSkewMs`, `defaultExpiresInSec`, `minTokenAgeMs` and `retry`.
+fn policy(options: &JsValue) -> Result<Policy, Error> {
+    let d = Policy::default();
+    let retry = read(options, "retry")?;
+    if !(retry.is_undefined() || retry.is_object()) {
+        return Err(Error::invalid_option("retry", "must be an object"));
+    }
+    let retries = number(
+        &retry,
+        "retry.retries",
+        "retries",
+        f64::from(d.retries),
+        0.0,
+    )?;
+    if retries > 100.0 || !crate::num::is_whole(retries) {
+        return Err(Error::invalid_option(
+            "retry.retries",
+            "must be a whole number up to 100",
+        ));
+    }
+    let min_delay_ms = number(
+        &retry,
+        "retry.minDelayMs",
+        "minDelayMs",
+        d.min_delay_ms,
+        0.0,
+    )?;
+    let max_delay_ms = number(
+        &retry,
+        "retry.maxDelayMs",
+        "maxDelayMs",
+        d.max_delay_ms,
+        min_delay_ms,
+    )?;
+    let n = |key: &str, default: f64| number(options, key, key, default, 0.0);
+    Ok(Policy {
+        skew_ms: n("refreshSkewMs", d.skew_ms)?,
+        default_expires_in_sec: n("defaultExpiresInSec", d.default_expires_in_sec)?,
+        min_token_age_ms: n("minTokenAgeMs", d.min_token_age_ms)?,
+        retries: retries as u32,
+        min_delay_ms,
+        max_delay_ms,
+    })
+}
+
+/// An optional finite number `>= min`.
+fn number(obj: &JsValue, name: &str, key: &str, default: f64, min: f64) -> Result<f64, Error> {
+    let v = if obj.is_undefined() {
+        JsValue::UNDEFINED
+    } else {
+        read(obj, key).map_err(|_| Error::invalid_option(name, "could not be read"))?
+    };
+    if v.is_undefined() {
+        return Ok(default);
+    }
+    v.as_f64()
+        .filter(|n| n.is_finite() && *n >= min)
+        .ok_or_else(|| Error::invalid_option(name, "must be a finite number in range"))
 }

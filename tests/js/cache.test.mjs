@@ -136,7 +136,9 @@ test('peek, expiresAt, invalidate, refresh; views never show a secret', async (t
   assert.equal(cache.expiresAt, c.t + 7200 * 1000)
   const views = [JSON.stringify(cache), String(cache), inspect(cache)]
   for (const v of views) for (const s of [at, CLIENT_SECRET, 'rt-initial']) assert.ok(!v.includes(s), v)
-  assert.deepEqual(cache.toJSON(), { expiresAt: c.t + 7200 * 1000, hasToken: true, refreshing: false })
+  const { storeKey, ...json } = cache.toJSON()
+  assert.match(storeKey, /^freshtoken:[A-Za-z0-9_-]{43}$/, 'the store key, a hash, is shown')
+  assert.deepEqual(json, { expiresAt: c.t + 7200 * 1000, hasToken: true, refreshing: false })
   cache.invalidate()
   assert.equal(cache.peek(), undefined)
   const again = await cache.getAccessToken()

@@ -57,6 +57,15 @@ export default {
         case '/set': return Response.json(await brokerToken(env.TOKENS, 'edgetag'))
         case '/invalidate': await brokerInvalidate(env.TOKENS, 'edgetag', u.searchParams.get('token')); return Response.json({})
         case '/bad': await brokerAccessToken(env.TOKENS, 'bad'); return Response.json({})
+        case '/names': { // one object, three names its options ignore (#12, defect 8b)
+          const stub = env.TOKENS.get(env.TOKENS.idFromName('edgetag'))
+          const replies = await Promise.all(['edgetag', 'edgetag ', 'EdgeTag'].map((n) => stub.token(n)))
+          return Response.json(replies.map((r) => r.value?.accessToken ?? r.error))
+        }
+        case '/loop': { // a caller looping token/invalidate (#12, defect 8d)
+          for (let i = 0; i < 20; i++) await brokerInvalidate(env.TOKENS, 'edgetag', await brokerAccessToken(env.TOKENS, 'edgetag'))
+          return Response.json({ token: await brokerAccessToken(env.TOKENS, 'edgetag') })
+        }
       }
     } catch (e) {
       return Response.json({ name: e.name, message: e.message, code: e.code, status: e.status, description: e.description,
@@ -238,6 +247,12 @@ test('Durable Object broker, rotating server with reuse detection: 2 scripts × 
   await ask(broker, 'http://worker.local/invalidate?token=' + first) // stale: ignored
   assert.equal((await ask(client, 'http://worker.local/token')).body.token, second)
   assert.equal(server.stats().tokenRequests, 2)
+  // A token younger than minTokenAgeMs (10 s in the broker) is not dropped: a caller
+  // looping token/invalidate forces no request per loop.
+  const loop = await ask(broker, 'http://worker.local/loop')
+  assert.equal(loop.body.token, second)
+  assert.equal(server.stats().tokenRequests, 2, '20 × invalidate of a fresh token: 0 requests')
+  await ask(broker, 'http://worker.local/advance?ms=' + 11_000)
   await ask(broker, 'http://worker.local/invalidate?token=' + second)
   const third = (await ask(client, 'http://worker.local/token')).body.token
   assert.notEqual(third, second)
@@ -254,6 +269,19 @@ test('Durable Object broker, rotating server with reuse detection: 2 scripts × 
   assert.doesNotMatch(JSON.stringify(bad.body), /edgetag-demo-secret|rt-/)
   assert.doesNotMatch(mf.output.join(''), CROSS_REQUEST_WARNING)
   t.diagnostic(`broker: 3 token requests for 3 × (expiry or invalidation), 400+ asks, reuse detected 0`)
+})
+
+test('broker: one object asked under three names that map to one credential sends one request', async (t) => {
+  const server = await tokenServer(t, { rotate: true })
+  const bindings = { TOKEN_URL: server.tokenUrl, BAD_URL: server.origin, CLIENT_ID, CLIENT_SECRET, REFRESH_TOKEN: 'rt-initial' }
+  const mf = workerd(t, null, {
+    workers: [workerOptions(scripts.broker, { name: 'broker', bindings, durableObjects: { TOKENS: { className: 'Tokens', useSQLite: true } } })],
+  })
+  const r = await ask(await mf.getWorker('broker'), 'http://worker.local/names')
+  assert.equal(r.status, 200, JSON.stringify(r.body))
+  assert.equal(new Set(r.body).size, 1, 'all three names got the same token')
+  assert.match(r.body[0], /^at-/)
+  assert.deepEqual([server.stats().tokenRequests, server.stats().reuseDetected], [1, 0])
 })
 
 test('a Worker that only asks the broker bundles no wasm', () => {

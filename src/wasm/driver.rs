@@ -1,0 +1,247 @@
+//! Drives one refresh job of [`crate::engine`]: performs each action with the host (store,
+//! `fetch`, timers, `onTokens`) and feeds the outcome back. No decision is made here.
+//!
+//! No `RefCell` borrow lives across an `.await`: the state is borrowed only inside
+//! `Job::step` and while the views are synced.
+
+#[allow(unused_imports)]
+use crate::prelude::*;
+
+use alloc::rc::Rc;
+use core::cell::RefCell;
+
+use js_sys::{Function, Object, Promise};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+
+use super::fetch::{self, Failure};
+use super::js::{self, get};
+use super::options::CacheOptions;
+use crate::cache::{State, Stored, Token};
+use crate::engine::{Action, Event, Job, Outcome};
+use crate::secret::Secret;
+
+/// A cache's shared insides: options, core state, and what JS is served.
+pub struct Inner {
+    /// Every option, read once.
+    pub opts: CacheOptions,
+    /// The core's state.
+    pub state: RefCell<State>,
+    /// What callers are served: the published token and its JS views.
+    pub views: RefCell<Option<Views>>,
+    /// The refresh job in flight; resolves to its TokenSet.
+    pub inflight: RefCell<Option<Promise>>,
+}
+
+/// The published token, and its JS views made once per refresh so a hit costs no encoding.
+/// Hits judge freshness by this copy, never by the core's state, which a job may change
+/// before it publishes.
+pub struct Views {
+    /// The token the views show.
+    pub token: Token,
+    /// `accessToken`, as a JS string.
+    pub access_token: JsValue,
+    /// The whole TokenSet.
+    pub token_set: JsValue,
+    /// Already-resolved promises of the two, handed out on every hit: a settled promise
+    /// can be awaited any number of times, and making one per hit was half its cost.
+    pub access_token_promise: Promise,
+    /// See `access_token_promise`.
+    pub token_set_promise: Promise,
+}
+
+impl Inner {
+    /// The caller's clock.
+    pub fn now(&self) -> Result<f64, Failure> {
+        fetch::now(self.opts.refresh.now.as_ref())
+    }
+
+    /// `pick` of the published views, if their token is fresh now.
+    pub fn serve<T>(&self, pick: impl FnOnce(&Views) -> T) -> Result<Option<T>, Failure> {
+        let now = self.now()?;
+        let views = self.views.borrow();
+        let fresh = views
+            .as_ref()
+            .filter(|v| v.token.is_fresh(now, &self.opts.policy));
+        Ok(fresh.map(pick))
+    }
+
+    /// Publishes `token_set` (whose token is `token`) to callers.
+    pub fn set_views(&self, token: Token, token_set: JsValue) {
+        let access_token = get(&token_set, "accessToken");
+        self.views.replace(Some(Views {
+            token,
+            access_token_promise: Promise::resolve(&access_token),
+            token_set_promise: Promise::resolve(&token_set),
+            access_token,
+            token_set,
+        }));
+    }
+
+    /// Makes the views show the core's token: `built` when it is that token's TokenSet
+    /// already (the one `onTokens` saw), else a new one, with `raw` when `granted` says the
+    /// token came from that response (a token adopted from the store has `raw: {}`).
+    fn sync_views(&self, built: Option<(Secret, JsValue)>, granted: Option<(Secret, JsValue)>) {
+        let st = self.state.borrow();
+        let Some(t) = st.token.clone() else {
+            drop(st);
+            self.views.replace(None);
+            return;
+        };
+        let same = self.views.borrow().as_ref().is_some_and(|v| v.token == t);
+        if same {
+            return;
+        }
+        let set = match (built, granted) {
+            (Some((at, set)), _) if at == t.access_token => set,
+            (_, Some((at, raw))) if at == t.access_token => {
+                js::token_set(&t.fields(), &raw, Some(&st.refresh_token))
+            }
+            _ => js::token_set(&t.fields(), &Object::new().into(), Some(&st.refresh_token)),
+        };
+        drop(st);
+        self.set_views(t, set);
+    }
+
+    fn store_call(&self, name: &str, args: &[&JsValue]) -> Result<JsValue, JsValue> {
+        let none = JsValue::UNDEFINED;
+        let store = self.opts.store.as_ref().unwrap_or(&none);
+        let f: Function = get(store, name).unchecked_into();
+        let key = JsValue::from_str(&self.opts.store_key);
+        match args {
+            [] => f.call1(store, &key),
+            [v, ..] => f.call2(store, &key, v),
+        }
+    }
+}
+
+/// One refresh job, from start to outcome.
+pub async fn run(inner: &Inner, force: bool) -> Result<JsValue, Failure> {
+    let o = &inner.opts;
+    let mut job = Job::new(force, o.store.is_some(), o.on_tokens.is_some());
+    let mut event = Event::Start;
+    // The first store or hook error, the last request error's cause, the newest response.
+    let mut host_error: Option<JsValue> = None;
+    let mut cause: Option<JsValue> = None;
+    let mut granted: Option<(Secret, JsValue)> = None;
+    let mut built: Option<(Secret, JsValue)> = None;
+    loop {
+        let action = job.step(&mut inner.state.borrow_mut(), &o.policy, event);
+        event = match action {
+            Action::ReadStore => match js::settle(inner.store_call("get", &[])).await {
+                Ok(v) => Event::Stored(js::stored(&v), inner.now()?),
+                Err(e) => host_failed(&mut host_error, e),
+            },
+            Action::Send(rt) => {
+                let held: Vec<Secret> = inner.state.borrow().secrets().map(Secret::new).collect();
+                let held: Vec<&str> = held.iter().map(Secret::expose).collect();
+                let got = fetch::refresh(&o.refresh, &rt, &held).await;
+                let (result, sent_at) = match got {
+                    Ok(g) => {
+                        granted = Some((g.fields.access_token.clone(), g.raw));
+                        (Ok(g.fields), g.sent_at)
+                    }
+                    Err(Failure::OAuth(e, c)) => {
+                        cause = c;
+                        (Err(e), 0.0)
+                    }
+                    Err(thrown) => return Err(thrown),
+                };
+                let jitter = js_sys::Math::random();
+                Event::Response {
+                    result,
+                    sent_at,
+                    jitter,
+                }
+            }
+            Action::Sleep(ms) => {
+                js::sleep(ms).await;
+                Event::Slept
+            }
+            Action::WriteStore(entry) => write(inner, &entry, &mut host_error).await,
+            Action::CallHook(t) => {
+                let rt = inner.state.borrow().refresh_token.clone();
+                let raw = granted.as_ref().map_or(JsValue::UNDEFINED, |g| g.1.clone());
+                let set = js::token_set(&t.fields(), &raw, Some(&rt));
+                let hook = o
+                    .on_tokens
+                    .as_ref()
+                    .map(|h| h.call1(&JsValue::UNDEFINED, &set));
+                built = Some((t.access_token, set));
+                match js::settle(hook.unwrap_or(Ok(JsValue::UNDEFINED))).await {
+                    Ok(_) => Event::HookDone,
+                    Err(e) => host_failed(&mut host_error, e),
+                }
+            }
+            Action::Done(outcome) => {
+                inner.sync_views(built, granted);
+                return match outcome {
+                    Outcome::Token => Ok(views_token_set(inner)),
+                    Outcome::Failed(e) => Err(Failure::OAuth(e, cause)),
+                    Outcome::HostError => Err(Failure::Thrown(host_error.unwrap_or_default())),
+                };
+            }
+        };
+    }
+}
+
+fn host_failed(first: &mut Option<JsValue>, e: JsValue) -> Event {
+    first.get_or_insert(e);
+    Event::HostFailed
+}
+
+async fn write(inner: &Inner, entry: &Stored, host_error: &mut Option<JsValue>) -> Event {
+    let value = js::store_value(entry);
+    match js::settle(inner.store_call("put", &[&value])).await {
+        Ok(_) => Event::Written,
+        Err(e) => host_failed(host_error, e),
+    }
+}
+
+/// The published TokenSet (after a job that ended with a token).
+pub fn views_token_set(inner: &Inner) -> JsValue {
+    inner
+        .views
+        .borrow()
+        .as_ref()
+        .map_or(JsValue::UNDEFINED, |v| v.token_set.clone())
+}
+
+/// The host's `waitUntil`, when it has one (see `setKeepAlive`).
+static KEEP_ALIVE: js::Global<RefCell<Option<Function>>> = js::Global(RefCell::new(None));
+
+/// Sets (or with `None` clears) the host's `waitUntil`.
+pub fn set_keep_alive(f: Option<Function>) {
+    KEEP_ALIVE.0.replace(f);
+}
+
+/// The shared refresh job of `inner`: joins the one in flight, or starts one.
+pub fn job(inner: &Rc<Inner>, force: bool) -> Promise {
+    if let Some(p) = inner.inflight.borrow().as_ref() {
+        return p.clone();
+    }
+    let me = inner.clone();
+    let p = js::promise(async move {
+        let result = run(&me, force).await;
+        me.inflight.replace(None);
+        result.map_err(Failure::into_js)
+    });
+    inner.inflight.replace(Some(p.clone()));
+    keep_alive(&p);
+    p
+}
+
+/// Hands a job to the host's `waitUntil`, as a promise that never rejects (the job's
+/// error belongs to its callers, not to the host's log). Outside a request `waitUntil`
+/// throws: nothing needs keeping alive there, so that is ignored.
+fn keep_alive(job: &Promise) {
+    let Some(wait_until) = KEEP_ALIVE.0.borrow().clone() else {
+        return;
+    };
+    let job = job.clone();
+    let quiet = js::promise(async move {
+        let _ = JsFuture::from(job).await;
+        Ok(JsValue::UNDEFINED)
+    });
+    let _ = wait_until.call1(&JsValue::UNDEFINED, &quiet);
+}
