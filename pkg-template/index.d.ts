@@ -175,8 +175,10 @@ export interface RetryOptions {
 
 /** Options of a TokenCache: those of a refresh, plus caching. */
 export interface TokenCacheOptions extends RefreshOptions {
-  /** A token with less than this left is not fresh (capped at half its lifetime). Default 60000. */
+  /** A token with less than this left is not fresh (capped at half its lifetime); exactly this left still is. Default 60000. */
   refreshSkewMs?: number
+  /** `invalidate(accessToken)` ignores a token younger than this that has not expired. Default 0 (the TokenBroker uses 10000). */
+  minTokenAgeMs?: number
   /** Lifetime assumed when the response has no expires_in. Default 3600. */
   defaultExpiresInSec?: number
   /** Shares tokens (and the rotated refresh token) across instances. */
@@ -206,8 +208,12 @@ export declare class TokenCache {
   getToken(): Promise<TokenSet>
   /** Joins a refresh in flight, else always sends one. */
   refresh(): Promise<TokenSet>
-  /** Forgets the access token (e.g. after a 401); keeps the refresh token. */
-  invalidate(): void
+  /**
+   * Forgets the access token (e.g. after a 401); keeps the refresh token. With `accessToken`,
+   * only if that is the held one (and not younger than `minTokenAgeMs`). Either way that token
+   * is never taken back from the store. Returns whether a token was dropped.
+   */
+  invalidate(accessToken?: string): boolean
   /** The access token if fresh, else undefined. */
   peek(): string | undefined
   /** Expiry of the held access token, epoch ms. */
@@ -218,8 +224,10 @@ export declare class TokenCache {
   readonly refreshing: boolean
   /** fetch with `Authorization: Bearer …`; on 401 invalidates, refreshes once and retries once. */
   fetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response>
-  /** `{ expiresAt, hasToken, refreshing }`: never a secret. */
-  toJSON(): { expiresAt?: number; hasToken: boolean; refreshing: boolean }
+  /** The store key in use: a hash unless set, never a secret. Caches with one key share a grant. */
+  readonly storeKey: string
+  /** `{ expiresAt, hasToken, refreshing, storeKey }`: never a secret. */
+  toJSON(): { expiresAt?: number; hasToken: boolean; refreshing: boolean; storeKey: string }
   /** Releases the wasm memory now (otherwise a FinalizationRegistry does it). */
   free(): void
 }

@@ -45,6 +45,8 @@ pub fn redact(text: &str, secrets: &[&str]) -> String {
         for spelling in [
             fold(s.as_bytes()),
             decode(s).0,
+            fold(crate::form::urlencode(s).as_bytes()),
+            fold(crate::form::percent_encode(s).as_bytes()),
             fold(b64.as_bytes()),
             fold(b64.trim_end_matches('=').as_bytes()),
             fold(crate::b64::url_safe(s.as_bytes()).as_bytes()),
@@ -54,32 +56,55 @@ pub fn redact(text: &str, secrets: &[&str]) -> String {
             }
         }
     }
+    // Two passes: over the decoded text, and over the text as it is (folded only), since
+    // decoding can swallow a secret's first character into an escape that text around it
+    // happened to start (`%2` + `3…` reads as `%23`).
     let (decoded, spans) = decode(text);
+    let raw = fold(text.as_bytes());
     let mut hits: Vec<(usize, usize)> = Vec::new();
     // A hostile text could make the plain scan quadratic; past this many byte comparisons
     // the whole text is withheld instead.
-    let mut budget = 64 * (decoded.len() + 1024);
-    for n in &needles {
-        let Some(&first) = n.first() else { continue };
-        for i in 0..decoded.len().saturating_sub(n.len() - 1) {
-            if decoded.get(i) != Some(&first) {
-                continue;
-            }
-            budget = budget.saturating_sub(n.len());
-            if budget == 0 {
-                return String::from(REDACTED);
-            }
-            if decoded.get(i..i + n.len()) == Some(n.as_slice()) {
-                if let (Some(a), Some(b)) = (spans.get(i), spans.get(i + n.len() - 1)) {
-                    hits.push((a.0, b.1));
-                }
-            }
+    let mut budget = 64 * (decoded.len() + raw.len() + 1024);
+    let found = scan(&decoded, &needles, &mut budget, &mut |i, j| {
+        if let (Some(a), Some(b)) = (spans.get(i), spans.get(j)) {
+            hits.push((a.0, b.1));
         }
+    }) && scan(&raw, &needles, &mut budget, &mut |i, j| {
+        hits.push((i, j + 1))
+    });
+    if !found {
+        return String::from(REDACTED);
     }
     if hits.is_empty() {
         return String::from(text);
     }
     splice(text, hits)
+}
+
+/// Calls `hit(first, last)` for every occurrence of every needle in `hay` (byte indexes,
+/// inclusive); false once the comparison budget runs out.
+fn scan(
+    hay: &[u8],
+    needles: &[Vec<u8>],
+    budget: &mut usize,
+    hit: &mut dyn FnMut(usize, usize),
+) -> bool {
+    for n in needles {
+        let Some(&first) = n.first() else { continue };
+        for i in 0..hay.len().saturating_sub(n.len() - 1) {
+            if hay.get(i) != Some(&first) {
+                continue;
+            }
+            *budget = budget.saturating_sub(n.len());
+            if *budget == 0 {
+                return false;
+            }
+            if hay.get(i..i + n.len()) == Some(n.as_slice()) {
+                hit(i, i + n.len() - 1);
+            }
+        }
+    }
+    true
 }
 
 /// `text` with each span of `hits` (merged where they touch) replaced by the placeholder.
@@ -279,6 +304,14 @@ mod tests {
             let got = redact(&text, &[secret, &basic]);
             assert_eq!(got, "before [redacted] after", "{echo:?}");
         }
+    }
+
+    /// Found by the fuzzer: text before the secret can start an escape that swallows the
+    /// secret's first character (`%2` + `3*+…` decodes as `#*+…`).
+    #[test]
+    fn an_escape_started_by_the_text_before_cannot_hide_a_secret() {
+        let got = redact("x%23*+a! b", &["3*+a! b"]);
+        assert_eq!(got, "x%2[redacted]");
     }
 
     #[test]

@@ -467,9 +467,11 @@ fn redact(r: &mut Rng) -> Result<(), String> {
     let mut text = r.text(10);
     for _ in 0..r.below(5) {
         let s = r.pick(&secrets);
-        let spelled = match r.below(3) {
+        let spelled = match r.below(5) {
             0 => s.clone(),
             1 => freshtoken::form::urlencode(s),
+            2 => freshtoken::form::percent_encode(s).to_lowercase(),
+            3 => base64::engine::general_purpose::STANDARD.encode(s),
             _ => freshtoken::form::percent_encode(s),
         };
         text.push_str(&spelled);
@@ -482,6 +484,8 @@ fn redact(r: &mut Rng) -> Result<(), String> {
             s.clone(),
             freshtoken::form::urlencode(s),
             freshtoken::form::percent_encode(s),
+            freshtoken::form::percent_encode(s).to_lowercase(),
+            base64::engine::general_purpose::STANDARD.encode(s),
         ] {
             if out.contains(&spelled) {
                 return Err(format!("{spelled:?} survived in {out:?}"));
