@@ -209,9 +209,9 @@ enum Unit {
 /// An escaped unit at the start of `s`: its length and what it stands for.
 fn unit(s: &[u8]) -> Option<(usize, Unit)> {
     match s.first()? {
-        b'%' => Some((3, Unit::Byte(hex_value(s.get(1..3)?)? as u8))),
+        b'%' => Some((3, Unit::Byte(digits(s.get(1..3)?, 16)? as u8))),
         b'\\' => match s.get(1)? {
-            b'u' => Some((6, Unit::Char(char::from_u32(hex_value(s.get(2..6)?)?)?))),
+            b'u' => Some((6, Unit::Char(char::from_u32(digits(s.get(2..6)?, 16)?)?))),
             &c @ (b'/' | b'\\' | b'"' | b'\'') => Some((2, Unit::Byte(c))),
             _ => None,
         },
@@ -230,23 +230,21 @@ fn entity(s: &[u8]) -> Option<(usize, char)> {
         b"gt" => '>',
         b"quot" => '"',
         b"apos" => '\'',
-        [b'#', b'x' | b'X', hex @ ..] => char::from_u32(hex_value(hex)?)?,
-        [b'#', dec @ ..] => {
-            char::from_u32(crate::num::parse_digits(core::str::from_utf8(dec).ok()?)? as u32)?
-        }
+        [b'#', b'x' | b'X', hex @ ..] => char::from_u32(digits(hex, 16)?)?,
+        [b'#', dec @ ..] => char::from_u32(digits(dec, 10)?)?,
         _ => return None,
     };
     Some((end + 1, c))
 }
 
-/// The value of 1 to 6 hex digits.
-fn hex_value(hex: &[u8]) -> Option<u32> {
-    if hex.is_empty() || hex.len() > 6 {
+/// The value of 1 to 7 digits in `radix`.
+fn digits(s: &[u8], radix: u32) -> Option<u32> {
+    if s.is_empty() || s.len() > 7 {
         return None;
     }
-    hex.iter().try_fold(0u32, |n, &b| {
-        let d = char::from(b).to_digit(16)?;
-        Some(n * 16 + d)
+    s.iter().try_fold(0u32, |n, &b| {
+        let d = char::from(b).to_digit(radix)?;
+        Some(n * radix + d)
     })
 }
 

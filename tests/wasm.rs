@@ -463,13 +463,13 @@ mod cache {
         assert!(got.iter().take(100).all(|t| t == "at-1"));
         assert_eq!(cache.peek(), "at-1");
         assert_eq!(cache.expires_at().as_f64(), Some(1e12 + 60_000.0));
-        // 60 s token: skew capped at 30 s. Fresh at +29.999 s, stale at +30 s.
-        Reflect::set(&clock, &"t".into(), &(1e12 + 29_999.0).into()).unwrap();
+        // 60 s token: skew capped at 30 s. Fresh with exactly 30 s left, stale after.
+        Reflect::set(&clock, &"t".into(), &(1e12 + 30_000.0).into()).unwrap();
         assert_eq!(
             JsFuture::from(cache.get_access_token()).await.unwrap(),
             "at-1"
         );
-        Reflect::set(&clock, &"t".into(), &(1e12 + 30_000.0).into()).unwrap();
+        Reflect::set(&clock, &"t".into(), &(1e12 + 30_001.0).into()).unwrap();
         assert!(cache.peek().is_undefined());
         let set = JsFuture::from(cache.get_token()).await.unwrap();
         assert_eq!(field(&set, "accessToken"), "at-2");

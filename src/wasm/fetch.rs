@@ -7,23 +7,21 @@ use crate::prelude::*;
 use js_sys::{Array, Function, JsString, Object, Promise, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{AbortController, AbortSignal};
+use web_sys::AbortSignal;
 
+use super::deadline::{Deadline, Interrupt};
 use super::error::to_js;
 use super::js::{self, get, set, BodyReader, BodyStream, HeaderMap, JsObject, TextDecoder};
 use super::options::RefreshOptions;
 use crate::error::{Code, Error};
 use crate::grant::{refresh_request, HttpRequest};
-use crate::num::{parse_digits, push_u64};
+use crate::num::parse_digits;
 use crate::response::{parse_token_response, BodyError, Received, TokenFields, MAX_BODY_BYTES};
 use crate::secret::Secret;
 
 /// A stream that yields this many chunks without ending is cut off (with the byte cap,
 /// this bounds the read loop even without a timeout).
 const MAX_CHUNKS: usize = 1 << 16;
-
-/// `setTimeout` takes a signed 32-bit delay; longer ones fire at once, so they mean "none".
-const MAX_TIMER_MS: f64 = 2_147_483_647.0;
 
 /// Why a refresh failed: an error of ours (converted to `OAuthError` at the boundary, and
 /// readable by the cache's retry rule), or something the caller's code threw, unchanged.
@@ -285,119 +283,5 @@ fn cancel(reader: BodyReader) {
             let _ = JsFuture::from(p).await;
             Ok(JsValue::UNDEFINED)
         });
-    }
-}
-
-/// Why a raced step did not finish.
-enum Interrupt {
-    Timeout,
-    Aborted,
-    Failed(JsValue),
-}
-
-/// The time limit and the caller's signal for one request. Every awaited step races
-/// against them, so a `fetch` or body stream that ignores the abort still cannot hang us.
-/// Dropping it clears the timer, detaches from the caller's signal and aborts the request.
-struct Deadline {
-    controller: AbortController,
-    timeout_ms: f64,
-    /// The value the timer rejects with: identity tells a timeout from other failures.
-    token: JsValue,
-    timer: Option<(Promise, JsValue)>,
-    signal: Option<(AbortSignal, Promise, Function)>,
-    /// Set once the whole response is in: nothing is left to abort (and in Node an
-    /// `abort()` costs a DOMException with a stack, most of a refresh's CPU time).
-    done: core::cell::Cell<bool>,
-}
-
-impl Deadline {
-    fn start(timeout_ms: f64, signal: Option<&AbortSignal>) -> Result<Deadline, Failure> {
-        let token: JsValue = Object::new().into();
-        let controller = AbortController::new().map_err(Failure::Thrown)?;
-        let mut deadline = Deadline {
-            controller,
-            timeout_ms,
-            token,
-            timer: None,
-            signal: None,
-            done: core::cell::Cell::new(false),
-        };
-        if let Some(s) = signal {
-            if s.aborted() {
-                return Err(deadline.fail(Interrupt::Aborted));
-            }
-            let mut listener = None;
-            let p = Promise::new(&mut |_, reject| {
-                let _ = s.add_event_listener_with_callback("abort", &reject);
-                listener = Some(reject);
-            });
-            deadline.signal = listener.map(|l| (s.clone(), p, l));
-        }
-        if timeout_ms <= MAX_TIMER_MS {
-            let mut id = JsValue::UNDEFINED;
-            let token = &deadline.token;
-            let p = Promise::new(&mut |_, reject| id = js::set_timeout(&reject, timeout_ms, token));
-            deadline.timer = Some((p, id));
-        }
-        Ok(deadline)
-    }
-
-    async fn race(&self, step: Promise) -> Result<JsValue, Failure> {
-        let racers = Array::of1(&step);
-        if let Some((p, _)) = &self.timer {
-            racers.push(p);
-        }
-        if let Some((_, p, _)) = &self.signal {
-            racers.push(p);
-        }
-        JsFuture::from(Promise::race(&racers))
-            .await
-            .map_err(|reason| {
-                let why = if reason == self.token {
-                    Interrupt::Timeout
-                } else if self.signal.as_ref().is_some_and(|(s, _, _)| s.aborted()) {
-                    Interrupt::Aborted
-                } else {
-                    Interrupt::Failed(reason)
-                };
-                self.fail(why)
-            })
-    }
-
-    fn fail(&self, why: Interrupt) -> Failure {
-        match why {
-            Interrupt::Timeout => {
-                let mut m = String::from("no complete response within timeoutMs (");
-                push_u64(&mut m, self.timeout_ms as u64);
-                m.push_str(" ms)");
-                Failure::OAuth(Error::new(Code::Timeout, m), None)
-            }
-            Interrupt::Aborted => {
-                let reason = self.signal.as_ref().map(|(s, _, _)| s.reason());
-                let e = Error::new(Code::Aborted, "aborted by the caller's signal");
-                Failure::OAuth(e, reason)
-            }
-            Interrupt::Failed(cause) => {
-                let e = Error::new(
-                    Code::NetworkError,
-                    "the token endpoint could not be reached",
-                );
-                Failure::OAuth(e, Some(cause))
-            }
-        }
-    }
-}
-
-impl Drop for Deadline {
-    fn drop(&mut self) {
-        if let Some((_, id)) = &self.timer {
-            js::clear_timeout(id);
-        }
-        if let Some((s, _, listener)) = &self.signal {
-            let _ = s.remove_event_listener_with_callback("abort", listener);
-        }
-        if !self.done.get() {
-            self.controller.abort();
-        }
     }
 }

@@ -4,6 +4,7 @@
 use crate::prelude::*;
 
 mod cache;
+mod deadline;
 mod driver;
 mod error;
 mod fetch;

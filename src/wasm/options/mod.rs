@@ -10,12 +10,14 @@ use js_sys::{Array, Function};
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{AbortSignal, Url};
 
-use super::js::{get, object_assign};
-use crate::cache::{default_store_key, Policy};
+use super::js::get;
 use crate::error::Error;
 use crate::grant::{BasicEncoding, Client, ClientAuth, Extras};
 use crate::secret::Secret;
 use crate::url::{check_url, UrlParts};
+
+mod cache;
+pub use cache::CacheOptions;
 
 /// `timeoutMs` when not given.
 const DEFAULT_TIMEOUT_MS: f64 = 10_000.0;
@@ -243,143 +245,4 @@ pub fn opt_record(v: &JsValue, name: &str) -> Result<Vec<(String, String)>, Erro
 pub fn read(v: &JsValue, name: &str) -> Result<JsValue, Error> {
     js_sys::Reflect::get(v, &JsValue::from_str(name))
         .map_err(|_| Error::invalid_option(name, "could not be read (its getter threw)"))
-}
-
-/// The options of a `TokenCache` beyond those of one refresh.
-pub struct CacheOptions {
-    /// The refresh options.
-    pub refresh: RefreshOptions,
-    /// Lifetimes, skew and retries.
-    pub policy: Policy,
-    /// `store`, checked to have `get` and `put`.
-    pub store: Option<JsValue>,
-    /// `storeKey`, or the default one.
-    pub store_key: String,
-    /// `onTokens`.
-    pub on_tokens: Option<Function>,
-}
-
-impl CacheOptions {
-    /// Reads every option of `new TokenCache(options)`.
-    pub fn from_js(v: &JsValue) -> Result<CacheOptions, Error> {
-        let refresh = RefreshOptions::from_js(v)?;
-        // Build the request once now: bad `extraParams` or `headers` throw here, as the
-        // constructor promises, not at the first refresh.
-        crate::grant::refresh_request(
-            &refresh.client,
-            &refresh.refresh_token,
-            refresh.scope.as_deref(),
-            &refresh.extras,
-        )?;
-        let store_key = match opt_string(v, "storeKey")? {
-            Some(k) if !k.is_empty() => k,
-            Some(_) => {
-                return Err(Error::invalid_option(
-                    "storeKey",
-                    "must be a non-empty string",
-                ))
-            }
-            None => default_store_key(
-                &refresh.token_url,
-                &refresh.client.id,
-                refresh.refresh_token.expose(),
-            ),
-        };
-        Ok(CacheOptions {
-            policy: policy(v)?,
-            store: store(v)?,
-            store_key,
-            on_tokens: opt_function(v, "onTokens")?,
-            refresh,
-        })
-    }
-
-    /// The options of `TokenCache.fromTokenSet(tokenSet, options)`: `refreshToken`
-    /// defaults to the TokenSet's.
-    pub fn seeded(token_set: &JsValue, v: &JsValue) -> Result<CacheOptions, Error> {
-        if !v.is_object() {
-            return Err(Error::invalid_option("options", "must be an object"));
-        }
-        let merged = object_assign(&js_sys::Object::new().into(), v)
-            .map_err(|_| Error::invalid_option("options", "could not be read"))?;
-        if read(&merged, "refreshToken")?.is_undefined() {
-            let rt = read(token_set, "refreshToken")?;
-            super::js::set(&merged, "refreshToken", &rt);
-        }
-        Self::from_js(&merged)
-    }
-}
-
-fn store(v: &JsValue) -> Result<Option<JsValue>, Error> {
-    let store = read(v, "store")?;
-    if store.is_undefined() || store.is_null() {
-        return Ok(None);
-    }
-    if read(&store, "get")?.is_function() && read(&store, "put")?.is_function() {
-        return Ok(Some(store));
-    }
-    Err(Error::invalid_option(
-        "store",
-        "must have get(key) and put(key, value)",
-    ))
-}
-
-/// Reads `refreshSkewMs`, `defaultExpiresInSec`, `minTokenAgeMs` and `retry`.
-fn policy(options: &JsValue) -> Result<Policy, Error> {
-    let d = Policy::default();
-    let retry = read(options, "retry")?;
-    if !(retry.is_undefined() || retry.is_object()) {
-        return Err(Error::invalid_option("retry", "must be an object"));
-    }
-    let retries = number(
-        &retry,
-        "retry.retries",
-        "retries",
-        f64::from(d.retries),
-        0.0,
-    )?;
-    if retries > 100.0 || !crate::num::is_whole(retries) {
-        return Err(Error::invalid_option(
-            "retry.retries",
-            "must be a whole number up to 100",
-        ));
-    }
-    let min_delay_ms = number(
-        &retry,
-        "retry.minDelayMs",
-        "minDelayMs",
-        d.min_delay_ms,
-        0.0,
-    )?;
-    let max_delay_ms = number(
-        &retry,
-        "retry.maxDelayMs",
-        "maxDelayMs",
-        d.max_delay_ms,
-        min_delay_ms,
-    )?;
-    let n = |key: &str, default: f64| number(options, key, key, default, 0.0);
-    Ok(Policy {
-        skew_ms: n("refreshSkewMs", d.skew_ms)?,
-        default_expires_in_sec: n("defaultExpiresInSec", d.default_expires_in_sec)?,
-        min_token_age_ms: n("minTokenAgeMs", d.min_token_age_ms)?,
-        retries: retries as u32,
-        min_delay_ms,
-        max_delay_ms,
-    })
-}
-
-/// An optional finite number `>= min`.
-fn number(obj: &JsValue, name: &str, key: &str, default: f64, min: f64) -> Result<f64, Error> {
-    let v = if obj.is_undefined() {
-        JsValue::UNDEFINED
-    } else {
-        read(obj, key).map_err(|_| Error::invalid_option(name, "could not be read"))?
-    };
-    if v.is_undefined() {
-        return Ok(default);
-    }
-    v.as_f64()
-        .filter(|n| n.is_finite() && *n >= min)
-        .ok_or_else(|| Error::invalid_option(name, "must be a finite number in range"))
 }
