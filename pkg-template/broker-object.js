@@ -12,7 +12,7 @@ export class TokenBroker extends DurableObject {
 
   /** Override: the TokenCache options for the client `name`, from `env` (may be async).
    *  Static, so no RPC caller can reach it and read the secrets. `minTokenAgeMs` defaults
-   *  to 10 s here: an RPC caller looping invalidate() cannot force a request per loop. */
+   *  to 10 s here: an RPC caller looping invalidate() forces at most one request per 10 s. */
   static options(env, name) {
     throw new Error(`TokenBroker: define static options(env, name) in your subclass (asked for ${JSON.stringify(name)})`)
   }

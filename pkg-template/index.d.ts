@@ -177,7 +177,7 @@ export interface RetryOptions {
 export interface TokenCacheOptions extends RefreshOptions {
   /** A token with less than this left is not fresh (capped at half its lifetime); exactly this left still is. Default 60000. */
   refreshSkewMs?: number
-  /** `invalidate(accessToken)` ignores a token younger than this that has not expired. Default 0 (the TokenBroker uses 10000). */
+  /** `invalidate(accessToken)` drops a token younger than this (not expired) at most once per this many ms. Default 0 (the TokenBroker uses 10000). */
   minTokenAgeMs?: number
   /** Lifetime assumed when the response has no expires_in. Default 3600. */
   defaultExpiresInSec?: number
@@ -210,7 +210,7 @@ export declare class TokenCache {
   refresh(): Promise<TokenSet>
   /**
    * Forgets the access token (e.g. after a 401); keeps the refresh token. With `accessToken`,
-   * only if that is the held one (and not younger than `minTokenAgeMs`). Either way that token
+   * only if that is the held one (see `minTokenAgeMs`). Either way that token
    * is never taken back from the store. Returns whether a token was dropped.
    */
   invalidate(accessToken?: string): boolean

@@ -22,9 +22,9 @@ pub struct Policy {
     pub min_delay_ms: f64,
     /// Largest backoff delay, and the longest `Retry-After` the cache will wait for.
     pub max_delay_ms: f64,
-    /// `invalidate(accessToken)` ignores a token younger than this that has not expired
-    /// (the Durable Object broker sets it, so an RPC caller looping invalidate cannot force
-    /// a token request per loop).
+    /// `invalidate(accessToken)` drops a token younger than this (and not expired) at most
+    /// once per this many ms (the Durable Object broker sets it, so an RPC caller looping
+    /// invalidate cannot force a token request per loop).
     pub min_token_age_ms: f64,
 }
 
@@ -122,6 +122,8 @@ pub struct State {
     pub history: Vec<Secret>,
     /// The refresh token last read from or written to the store.
     pub store_seen: Option<Secret>,
+    /// When `invalidate_token` last dropped a token younger than the floor.
+    pub young_dropped_at: f64,
 }
 
 impl State {
@@ -133,6 +135,7 @@ impl State {
             rotation_seen: false,
             history: Vec::new(),
             store_seen: None,
+            young_dropped_at: f64::NEG_INFINITY,
         }
     }
 
@@ -209,10 +212,11 @@ impl State {
         }
     }
 
-    /// Forgets `access_token` if it is the held one, unless that one is younger than
-    /// `min_age_ms` and not expired (so a caller looping invalidate cannot force a request
-    /// per loop). It is remembered either way: a cache that does not hold it yet (a new
-    /// Durable Object instance) then refuses it from the store. True when dropped.
+    /// Forgets `access_token` if it is the held one. A token younger than `min_age_ms` (and
+    /// not expired) is dropped at most once per `min_age_ms`: a server that revoked a new
+    /// token is believed, but a caller looping invalidate cannot force a request per loop.
+    /// It is remembered either way: a cache that does not hold it yet (a new Durable Object
+    /// instance) then refuses it from the store. True when dropped.
     pub fn invalidate_token(&mut self, access_token: &Secret, now: f64, min_age_ms: f64) -> bool {
         let held = self
             .token
@@ -220,8 +224,11 @@ impl State {
             .filter(|t| t.access_token == *access_token);
         if let Some(t) = held {
             let young = t.age(now).is_some_and(|a| a < min_age_ms) && now < t.expires_at;
-            if young {
+            if young && now - self.young_dropped_at < min_age_ms {
                 return false;
+            }
+            if young {
+                self.young_dropped_at = now;
             }
         }
         let dropped = held.is_some();
@@ -481,14 +488,19 @@ mod tests {
     fn invalidate_token_by_value_with_a_floor() {
         let mut s = state_with(Some(7200.0)); // issued at t=1000
         let at = Secret::new("AT");
+        assert!(!s.invalidate_token(&Secret::new("other"), 2000.0, 10_000.0));
+        assert!(s.token.is_some(), "not the held token");
+        // The first young one is believed; the next young one within the floor is not.
+        assert!(s.invalidate_token(&at, 2000.0, 10_000.0));
+        s.publish(Token::from_fields(&fields(Some(7200.0), None), 3000.0, &P));
+        s.history.clear();
         assert!(
             !s.invalidate_token(&at, 5000.0, 10_000.0),
-            "younger than the floor"
+            "young, and one dropped 3 s ago"
         );
         assert!(s.token.is_some());
-        assert!(!s.invalidate_token(&Secret::new("other"), 20_000.0, 10_000.0));
-        assert!(s.token.is_some(), "not the held token");
-        assert!(s.invalidate_token(&at, 20_000.0, 10_000.0));
+        // Old enough: dropped whatever came before.
+        assert!(s.invalidate_token(&at, 14_000.0, 10_000.0));
         assert!(s.token.is_none());
         // A cache that never held it (a new Durable Object instance) refuses it from the store.
         let mut fresh = State::new(Secret::new("RT0"));

@@ -72,7 +72,7 @@ impl TokenCache {
     }
 
     /// Forgets the access token (after a 401); keeps the refresh token. With an
-    /// `accessToken`, only if that is the held one (and not younger than `minTokenAgeMs`);
+    /// `accessToken`, only if that is the held one (see `minTokenAgeMs`);
     /// returns whether it was dropped. The token is never taken back from the store. A
     /// non-string argument is ignored, as JS ignores extra arguments.
     pub fn invalidate(&self, access_token: JsValue) -> bool {

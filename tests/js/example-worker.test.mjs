@@ -23,7 +23,6 @@ test('examples/worker under wrangler dev: broker, KV cache, 401 retry, OAuthErro
   const server = await startTokenServer()
   t.after(() => server.close())
   const dir = mkdtempSync(join(tmpdir(), 'freshtoken-example-worker-'))
-  t.after(() => rmSync(dir, { recursive: true, force: true }))
   cpSync(EXAMPLE, dir, { recursive: true, filter: (src) => !/node_modules|\.wrangler/.test(src) })
   await run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', TGZ], { cwd: dir, timeout: 120_000 })
 
@@ -38,7 +37,12 @@ test('examples/worker under wrangler dev: broker, KV cache, 401 retry, OAuthErro
   })
   child.stdout.on('data', (d) => { log += d })
   child.stderr.on('data', (d) => { log += d })
-  t.after(() => { try { process.kill(-child.pid, 'SIGKILL') } catch {} })
+  // Kill wrangler first, then remove its folder (it writes there until it dies).
+  t.after(async () => {
+    try { process.kill(-child.pid, 'SIGKILL') } catch {}
+    await new Promise((r) => child.exitCode !== null || child.signalCode !== null ? r() : child.once('exit', r))
+    rmSync(dir, { recursive: true, force: true, maxRetries: 5 })
+  })
 
   const get = async (path) => {
     const res = await fetch(`http://127.0.0.1:${port}${path}`, { signal: AbortSignal.timeout(15_000) })
