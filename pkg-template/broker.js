@@ -1,6 +1,6 @@
 // The client side of the TokenBroker Durable Object. No wasm here: a Worker that only asks
-// the broker for tokens does not load freshtoken's wasm (bundlers drop the rest, the
-// package has `sideEffects: false`).
+// the broker for tokens does not load freshtoken's wasm (bundlers drop the rest: the
+// package's `sideEffects` lists only the entries that initialise).
 
 /** The access token (a string) from the broker object named `name`. */
 export async function brokerAccessToken(namespace, name) {

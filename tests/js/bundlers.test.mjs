@@ -1,0 +1,154 @@
+// The packed tarball in fresh browser projects, built by each bundler as a user would (its
+// defaults, named imports), served, and run in headless Chromium: a real refresh, a real
+// OAuthError, TokenCache single flight. Reports what each page loads (gzip -9).
+import assert from 'node:assert/strict'
+import { mkdirSync, readdirSync, readFileSync, statSync, symlinkSync } from 'node:fs'
+import { join } from 'node:path'
+import { after, before, test } from 'node:test'
+import { fileURLToPath } from 'node:url'
+import { gzipSync } from 'node:zlib'
+import { build, preview } from 'vite'
+import { startTokenServer } from '../server/token-server.mjs'
+import { launch, serveStatic } from './chromium.mjs'
+import { HOST_SCRIPT, assertHostResult, project, run } from './helpers.mjs'
+
+const BIN = fileURLToPath(new URL('../node_modules/.bin/', import.meta.url))
+const NODE_MODULES = fileURLToPath(new URL('../node_modules/', import.meta.url))
+
+// What a user writes: named imports, no init call.
+const APP = `import { refreshAccessToken, TokenCache, OAuthError } from 'freshtoken'
+${HOST_SCRIPT}
+async function main(origin) {
+  const r = await check({ refreshAccessToken, OAuthError }, origin)
+  const cache = new TokenCache({ tokenUrl: origin + '/v1/oauth-app/client/token', clientId: ${JSON.stringify('3f2b8c1e-9d4a-4e7b-8f6c-2a1d0e9b7c55')},
+    clientSecret: 'edgetag-demo-secret', refreshToken: 'rt-initial' })
+  const before = (await (await fetch(origin + '/control/stats')).json()).tokenRequests
+  const tokens = await Promise.all(Array.from({ length: 20 }, () => cache.getAccessToken()))
+  const after = (await (await fetch(origin + '/control/stats')).json()).tokenRequests
+  return { ...r, cacheRequests: after - before, cacheTokens: new Set(tokens).size }
+}
+window.result = main(new URLSearchParams(location.search).get('origin')).then((r) => JSON.stringify(r), (e) => 'ERR ' + (e && e.stack || e))
+`
+const HTML = (src) => `<!doctype html><meta charset="utf-8"><script type="module" src="${src}"></script>`
+
+let server, browser
+before(async () => {
+  server = await startTokenServer()
+  browser = await launch()
+})
+after(async () => {
+  await browser?.close()
+  await server.close()
+})
+
+/** Loads `url` in Chromium; returns the page's result and the bytes (gzip -9) it fetched. */
+async function runPage(url) {
+  const page = await browser.newPage()
+  const errors = []
+  let gz = 0
+  page.on('pageerror', (e) => errors.push(String(e)))
+  page.on('response', async (res) => {
+    if (res.url().startsWith(server.origin)) return
+    try { gz += gzipSync(await res.body(), { level: 9 }).length } catch {}
+  })
+  try {
+    await page.goto(`${url}?origin=${encodeURIComponent(server.origin)}`)
+    await page.waitForFunction(() => window.result, null, { timeout: 20_000 })
+    const text = await page.evaluate(() => window.result)
+    return { text, errors, gz }
+  } finally {
+    await page.close()
+  }
+}
+
+function check(name, { text, errors, gz }) {
+  assert.deepEqual(errors, [], name)
+  assert.ok(!text.startsWith('ERR'), `${name}: ${text}`)
+  const r = JSON.parse(text)
+  assertHostResult(assert, r)
+  assert.deepEqual([r.cacheRequests, r.cacheTokens], [1, 1], `${name}: 20 concurrent getAccessToken → 1 request`)
+  console.log(`${name}: real refresh, OAuthError, single flight; the page loads ${gz.toLocaleString('en')} bytes gzip -9`)
+}
+
+/** A fresh project with the tarball and `files`; `dist` gets an index.html for `script`. */
+async function app(name, files = {}) {
+  return project(name, {
+    'package.json': JSON.stringify({ name: 'app', private: true, type: 'module' }),
+    'src/index.js': APP,
+    ...files,
+  })
+}
+
+const bundle = (cmd, args, cwd) => run(join(BIN, cmd), args, { cwd, timeout: 180_000, env: { ...process.env, NODE_PATH: NODE_MODULES } })
+
+for (const mode of ['production', 'development']) {
+  test(`webpack 5 (${mode}, no config): named imports work with no init call`, async (t) => {
+    const p = await app('webpack-' + mode, { 'dist/index.html': HTML('main.js') })
+    t.after(() => p.cleanup())
+    await bundle('webpack', ['--mode', mode], p.dir)
+    const site = await serveStatic(join(p.dir, 'dist'))
+    t.after(() => site.close())
+    check(`webpack ${mode}`, await runPage(site.origin + '/'))
+  })
+}
+
+test('rspack 2 (production, no config)', async (t) => {
+  const p = await app('rspack', { 'dist/index.html': HTML('main.js') })
+  t.after(() => p.cleanup())
+  await bundle('rspack', ['build', '--mode', 'production'], p.dir)
+  const site = await serveStatic(join(p.dir, 'dist'))
+  t.after(() => site.close())
+  check('rspack production', await runPage(site.origin + '/'))
+})
+
+test('Vite 8: vite build + vite preview', async (t) => {
+  const p = await app('vite-prod', { 'index.html': HTML('/src/index.js') })
+  t.after(() => p.cleanup())
+  await build({ root: p.dir, logLevel: 'warn' })
+  const server = await preview({ root: p.dir, logLevel: 'warn', preview: { host: '127.0.0.1', port: 0, strictPort: false } })
+  t.after(() => server.close())
+  const url = server.resolvedUrls.local[0]
+  check('vite build + preview', await runPage(url))
+})
+
+test('Rollup 4 + node-resolve + import-meta-assets (the one line README gives)', async (t) => {
+  const config = `import { nodeResolve } from '@rollup/plugin-node-resolve'
+import { importMetaAssets } from '@web/rollup-plugin-import-meta-assets'
+export default { input: 'src/index.js', output: { dir: 'dist', format: 'es' }, plugins: [nodeResolve({ browser: true }), importMetaAssets()] }
+`
+  const p = await app('rollup', { 'rollup.config.mjs': config, 'dist/index.html': HTML('index.js') })
+  t.after(() => p.cleanup())
+  // The plugins, as if installed in the project (one install for the suite, in tests/).
+  for (const dep of ['@rollup/plugin-node-resolve', '@web/rollup-plugin-import-meta-assets']) {
+    mkdirSync(join(p.dir, 'node_modules', dep, '..'), { recursive: true })
+    symlinkSync(join(NODE_MODULES, dep), join(p.dir, 'node_modules', dep))
+  }
+  await bundle('rollup', ['-c', '--silent'], p.dir)
+  const site = await serveStatic(join(p.dir, 'dist'))
+  t.after(() => site.close())
+  check('rollup', await runPage(site.origin + '/'))
+})
+
+test('esbuild (browser, ESM bundle) + the .wasm copied beside it, as README says', async (t) => {
+  const p = await app('esbuild', { 'dist/index.html': HTML('index.js') })
+  t.after(() => p.cleanup())
+  await bundle('esbuild', ['src/index.js', '--bundle', '--format=esm', '--minify', '--outdir=dist', '--log-level=warning'], p.dir)
+  await run('cp', [join(p.dir, 'node_modules/freshtoken/freshtoken_bg.wasm'), join(p.dir, 'dist/')])
+  const site = await serveStatic(join(p.dir, 'dist'))
+  t.after(() => site.close())
+  check('esbuild', await runPage(site.origin + '/'))
+})
+
+test('the packed package.json: sideEffects names the entries that initialise; a top-level browser field', async () => {
+  const p = await app('pkgjson')
+  try {
+    const pkg = JSON.parse(readFileSync(join(p.dir, 'node_modules/freshtoken/package.json'), 'utf8'))
+    assert.ok(Array.isArray(pkg.sideEffects) && pkg.sideEffects.includes('./browser.js') && pkg.sideEffects.includes('./workerd.js'), JSON.stringify(pkg.sideEffects))
+    assert.ok(!pkg.sideEffects.some((f) => /workers\.js|broker/.test(f)), 'freshtoken/workers stays side-effect free (wasm-free)')
+    assert.equal(pkg.browser, './browser.js')
+    for (const f of pkg.sideEffects) assert.ok(statSync(join(p.dir, 'node_modules/freshtoken', f)).isFile(), f)
+    assert.ok(readdirSync(join(p.dir, 'node_modules/freshtoken')).includes('freshtoken_bg.wasm'))
+  } finally {
+    p.cleanup()
+  }
+})
