@@ -2,6 +2,9 @@
 // defaults, named imports), served, and run in headless Chromium: a real refresh, a real
 // OAuthError, TokenCache single flight. Reports what each page loads (gzip -9).
 import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { createServer } from 'node:net'
 import { mkdirSync, readdirSync, readFileSync, statSync, symlinkSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
@@ -10,25 +13,26 @@ import { gzipSync } from 'node:zlib'
 import { build, preview } from 'vite'
 import { startTokenServer } from '../server/token-server.mjs'
 import { launch, serveStatic } from './chromium.mjs'
-import { HOST_SCRIPT, assertHostResult, project, run } from './helpers.mjs'
+import { CLIENT_ID, CLIENT_SECRET, HOST_SCRIPT, assertHostResult, project, run } from './helpers.mjs'
 
 const BIN = fileURLToPath(new URL('../node_modules/.bin/', import.meta.url))
 const NODE_MODULES = fileURLToPath(new URL('../node_modules/', import.meta.url))
 
-// What a user writes: named imports, no init call.
-const APP = `import { refreshAccessToken, TokenCache, OAuthError } from 'freshtoken'
-${HOST_SCRIPT}
+const IMPORTS = `import { refreshAccessToken, TokenCache, OAuthError } from 'freshtoken'`
+// A real refresh and a real OAuthError (HOST_SCRIPT), then 20 concurrent cache callers.
+const MAIN = `${HOST_SCRIPT}
 async function main(origin) {
   const r = await check({ refreshAccessToken, OAuthError }, origin)
-  const cache = new TokenCache({ tokenUrl: origin + '/v1/oauth-app/client/token', clientId: ${JSON.stringify('3f2b8c1e-9d4a-4e7b-8f6c-2a1d0e9b7c55')},
-    clientSecret: 'edgetag-demo-secret', refreshToken: 'rt-initial' })
+  const cache = new TokenCache({ tokenUrl: origin + '/v1/oauth-app/client/token', clientId: ${JSON.stringify(CLIENT_ID)},
+    clientSecret: ${JSON.stringify(CLIENT_SECRET)}, refreshToken: 'rt-initial' })
   const before = (await (await fetch(origin + '/control/stats')).json()).tokenRequests
   const tokens = await Promise.all(Array.from({ length: 20 }, () => cache.getAccessToken()))
   const after = (await (await fetch(origin + '/control/stats')).json()).tokenRequests
   return { ...r, cacheRequests: after - before, cacheTokens: new Set(tokens).size }
-}
-window.result = main(new URLSearchParams(location.search).get('origin')).then((r) => JSON.stringify(r), (e) => 'ERR ' + (e && e.stack || e))
-`
+}`
+const RESULT = `window.result = main(new URLSearchParams(location.search).get('origin')).then((r) => JSON.stringify(r), (e) => 'ERR ' + (e && e.stack || e))`
+// What a user writes: named imports, no init call.
+const APP = `${IMPORTS}\n${MAIN}\n${RESULT}\n`
 const HTML = (src) => `<!doctype html><meta charset="utf-8"><script type="module" src="${src}"></script>`
 
 let server, browser
@@ -67,7 +71,7 @@ function check(name, { text, errors, gz }) {
   const r = JSON.parse(text)
   assertHostResult(assert, r)
   assert.deepEqual([r.cacheRequests, r.cacheTokens], [1, 1], `${name}: 20 concurrent getAccessToken → 1 request`)
-  console.log(`${name}: real refresh, OAuthError, single flight; the page loads ${gz.toLocaleString('en')} bytes gzip -9`)
+  console.log(`${name}: real refresh, OAuthError, single flight${gz ? `; the page loads ${gz.toLocaleString('en')} bytes gzip -9` : ''}`)
 }
 
 /** A fresh project with the tarball and `files`; `dist` gets an index.html for `script`. */
@@ -138,6 +142,82 @@ test('esbuild (browser, ESM bundle) + the .wasm copied beside it, as README says
   t.after(() => site.close())
   check('esbuild', await runPage(site.origin + '/'))
 })
+
+for (const packageExports of [false, true]) {
+  test(`Parcel 2 (production${packageExports ? ', packageExports on' : ', defaults'})`, async (t) => {
+    const pkg = { name: 'app', private: true, type: 'module', ...(packageExports && { '@parcel/resolver-default': { packageExports } }) }
+    const p = await app('parcel', { 'package.json': JSON.stringify(pkg), 'src/index.html': HTML('./index.js') })
+    t.after(() => p.cleanup())
+    await bundle('parcel', ['build', 'src/index.html', '--no-cache', '--no-source-maps', '--log-level', 'warn'], p.dir)
+    const site = await serveStatic(join(p.dir, 'dist'))
+    t.after(() => site.close())
+    check(`parcel${packageExports ? ' (packageExports)' : ''}`, await runPage(site.origin + '/'))
+  })
+}
+
+// Next.js 16: a client component (its page in Chromium), a Node route and an edge route, each
+// doing the same checks; built with Turbopack (the default) and with webpack. The project sits
+// inside tests/ so that next and react resolve from the suite's one install.
+const NEXT_ROUTE = (runtime) => `${IMPORTS}
+export const runtime = '${runtime}'
+export const dynamic = 'force-dynamic'
+${MAIN}
+export async function GET(req) { return Response.json(await main(new URL(req.url).searchParams.get('origin'))) }
+`
+const NEXT_APP = {
+  'package.json': JSON.stringify({ name: 'next-app', private: true }),
+  'next.config.mjs': `export default { turbopack: { root: ${JSON.stringify(fileURLToPath(new URL('..', import.meta.url)))} } }\n`,
+  'app/layout.js': 'export default function RootLayout({ children }) { return <html><body>{children}</body></html> }\n',
+  'app/page.js': `'use client'
+import { useEffect } from 'react'
+${IMPORTS}
+${MAIN}
+export default function Page() {
+  useEffect(() => { ${RESULT} }, [])
+  return <p>freshtoken</p>
+}
+`,
+  'app/api/node/route.js': NEXT_ROUTE('nodejs'),
+  'app/api/edge/route.js': NEXT_ROUTE('edge'),
+}
+
+for (const bundler of ['turbopack', 'webpack']) {
+  test(`Next.js 16 (${bundler}): client component, Node route, edge route`, async (t) => {
+    const p = await project('next-' + bundler, NEXT_APP, { base: fileURLToPath(new URL('../', import.meta.url)) })
+    t.after(() => p.cleanup())
+    const env = { ...process.env, NEXT_TELEMETRY_DISABLED: '1' }
+    await run(join(BIN, 'next'), ['build', ...(bundler === 'webpack' ? ['--webpack'] : [])], { cwd: p.dir, env, timeout: 300_000 })
+    const port = await freePort()
+    const next = spawn(join(BIN, 'next'), ['start', '-H', '127.0.0.1', '-p', String(port)], { cwd: p.dir, env, stdio: 'ignore' })
+    t.after(() => next.kill())
+    const origin = `http://127.0.0.1:${port}`
+    await waitFor(origin + '/api/node?origin=' + encodeURIComponent(server.origin))
+    for (const route of ['node', 'edge']) {
+      const res = await fetch(`${origin}/api/${route}?origin=${encodeURIComponent(server.origin)}`)
+      assert.equal(res.status, 200, `${route} route`)
+      check(`next ${bundler} ${route} route`, { text: await res.text(), errors: [], gz: 0 })
+    }
+    check(`next ${bundler} client component (the page, React included)`, await runPage(origin + '/'))
+  })
+}
+
+/** A free port on 127.0.0.1 (for servers that cannot be told to pick one). */
+async function freePort() {
+  const s = createServer().listen(0, '127.0.0.1')
+  await once(s, 'listening')
+  const { port } = s.address()
+  s.close()
+  return port
+}
+
+/** Polls `url` until it answers (at most 30 s). */
+async function waitFor(url) {
+  for (let i = 0; i < 300; i++) {
+    try { await fetch(url); return } catch {}
+    await new Promise((r) => setTimeout(r, 100))
+  }
+  throw new Error(`${url} did not answer in 30 s`)
+}
 
 test('the packed package.json: sideEffects names the entries that initialise; a top-level browser field', async () => {
   const p = await app('pkgjson')

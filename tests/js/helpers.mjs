@@ -14,8 +14,8 @@ export const CLIENT_ID = '3f2b8c1e-9d4a-4e7b-8f6c-2a1d0e9b7c55'
 export const CLIENT_SECRET = 'edgetag-demo-secret'
 
 /** A fresh project folder with `files` written and the packed tarball installed. */
-export async function project(name, files) {
-  const dir = mkdtempSync(join(tmpdir(), `freshtoken-${name}-`))
+export async function project(name, files, { base = tmpdir() } = {}) {
+  const dir = mkdtempSync(join(base, `.freshtoken-${name}-`))
   for (const [path, text] of Object.entries(files)) {
     mkdirSync(dirname(join(dir, path)), { recursive: true })
     writeFileSync(join(dir, path), text)
