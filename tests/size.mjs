@@ -17,14 +17,16 @@ const sum = (names) => names.reduce((a, n) => ({ raw: a.raw + (by[n]?.raw ?? 0),
 const hosts = {
   'browser (wasm + glue + entry)': sum(['freshtoken_bg.wasm', 'freshtoken.js', 'browser.js']),
   'workerd (wasm + glue + entry)': sum(['freshtoken_bg.wasm', 'freshtoken.js', 'workerd.js']),
-  'node (wasm + cjs glue + entry)': sum(['freshtoken_bg.wasm', 'freshtoken.cjs', 'node.mjs']),
 }
+// Node reads from disk, not the network: its wasm is the same bytes, base64 in a .cjs so that
+// server bundlers carry it. Shown, not budgeted.
+const disk = { 'node (base64 wasm + cjs glue + entry)': sum(['freshtoken_bg.cjs', 'freshtoken.cjs', 'node.mjs']) }
 if (process.argv.includes('--json')) {
-  console.log(JSON.stringify({ files: rows, hosts }, null, 2))
+  console.log(JSON.stringify({ files: rows, hosts, disk }, null, 2))
 } else {
   console.log('file'.padEnd(34) + 'raw'.padStart(9) + 'gzip -9'.padStart(9))
   for (const r of rows) console.log(r.file.padEnd(34) + String(r.raw).padStart(9) + String(r.gz).padStart(9))
-  for (const [h, s] of Object.entries(hosts)) console.log(h.padEnd(34) + String(s.raw).padStart(9) + String(s.gz).padStart(9))
+  for (const [h, s] of Object.entries({ ...hosts, ...disk })) console.log(h.padEnd(34) + String(s.raw).padStart(9) + String(s.gz).padStart(9))
 }
 
 const check = process.argv.indexOf('--check')

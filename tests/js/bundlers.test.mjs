@@ -13,23 +13,13 @@ import { gzipSync } from 'node:zlib'
 import { build, preview } from 'vite'
 import { startTokenServer } from '../server/token-server.mjs'
 import { launch, serveStatic } from './chromium.mjs'
-import { CLIENT_ID, CLIENT_SECRET, HOST_SCRIPT, assertHostResult, project, run } from './helpers.mjs'
+import { HOST_MAIN, assertCacheResult, project, run } from './helpers.mjs'
 
 const BIN = fileURLToPath(new URL('../node_modules/.bin/', import.meta.url))
 const NODE_MODULES = fileURLToPath(new URL('../node_modules/', import.meta.url))
 
 const IMPORTS = `import { refreshAccessToken, TokenCache, OAuthError } from 'freshtoken'`
-// A real refresh and a real OAuthError (HOST_SCRIPT), then 20 concurrent cache callers.
-const MAIN = `${HOST_SCRIPT}
-async function main(origin) {
-  const r = await check({ refreshAccessToken, OAuthError }, origin)
-  const cache = new TokenCache({ tokenUrl: origin + '/v1/oauth-app/client/token', clientId: ${JSON.stringify(CLIENT_ID)},
-    clientSecret: ${JSON.stringify(CLIENT_SECRET)}, refreshToken: 'rt-initial' })
-  const before = (await (await fetch(origin + '/control/stats')).json()).tokenRequests
-  const tokens = await Promise.all(Array.from({ length: 20 }, () => cache.getAccessToken()))
-  const after = (await (await fetch(origin + '/control/stats')).json()).tokenRequests
-  return { ...r, cacheRequests: after - before, cacheTokens: new Set(tokens).size }
-}`
+const MAIN = HOST_MAIN
 const RESULT = `window.result = main(new URLSearchParams(location.search).get('origin')).then((r) => JSON.stringify(r), (e) => 'ERR ' + (e && e.stack || e))`
 // What a user writes: named imports, no init call.
 const APP = `${IMPORTS}\n${MAIN}\n${RESULT}\n`
@@ -68,9 +58,7 @@ async function runPage(url) {
 function check(name, { text, errors, gz }) {
   assert.deepEqual(errors, [], name)
   assert.ok(!text.startsWith('ERR'), `${name}: ${text}`)
-  const r = JSON.parse(text)
-  assertHostResult(assert, r)
-  assert.deepEqual([r.cacheRequests, r.cacheTokens], [1, 1], `${name}: 20 concurrent getAccessToken → 1 request`)
+  assertCacheResult(assert, JSON.parse(text), name)
   console.log(`${name}: real refresh, OAuthError, single flight${gz ? `; the page loads ${gz.toLocaleString('en')} bytes gzip -9` : ''}`)
 }
 

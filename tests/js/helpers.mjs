@@ -58,3 +58,22 @@ export function assertHostResult(assert, r) {
     name: 'OAuthError', code: 'invalid_grant', status: 400, description: 'injected invalid_grant', retryable: false,
   })
 }
+
+/** HOST_SCRIPT's `check`, then 20 concurrent TokenCache callers: `main(origin)` expects
+ *  `refreshAccessToken`, `TokenCache` and `OAuthError` in scope. */
+export const HOST_MAIN = `${HOST_SCRIPT}
+async function main(origin) {
+  const r = await check({ refreshAccessToken, OAuthError }, origin)
+  const cache = new TokenCache({ tokenUrl: origin + '/v1/oauth-app/client/token', clientId: ${JSON.stringify(CLIENT_ID)},
+    clientSecret: ${JSON.stringify(CLIENT_SECRET)}, refreshToken: 'rt-initial' })
+  const before = (await (await fetch(origin + '/control/stats')).json()).tokenRequests
+  const tokens = await Promise.all(Array.from({ length: 20 }, () => cache.getAccessToken()))
+  const after = (await (await fetch(origin + '/control/stats')).json()).tokenRequests
+  return { ...r, cacheRequests: after - before, cacheTokens: new Set(tokens).size }
+}`
+
+/** assertHostResult, and 20 concurrent getAccessToken calls → 1 request, 1 token. */
+export function assertCacheResult(assert, r, name) {
+  assertHostResult(assert, r)
+  assert.deepEqual([r.cacheRequests, r.cacheTokens], [1, 1], `${name}: 20 concurrent getAccessToken → 1 request`)
+}
