@@ -75,9 +75,10 @@ test-native:
 test-wasm:
 	$(SERVE) wasm-pack test --node -- --test wasm
 	WASM_BINDGEN_USE_BROWSER=1 $(SERVE) wasm-pack test --headless --chrome --chromedriver /usr/bin/chromedriver -- --test wasm
+	WASM_BINDGEN_USE_BROWSER=1 $(SERVE) wasm-pack test --headless --firefox --geckodriver $(HOME)/.cargo/bin/geckodriver -- --test wasm
 
 test-js: dist/freshtoken-$(VERSION).tgz
-	FRESHTOKEN_TGZ=$(CURDIR)/dist/freshtoken-$(VERSION).tgz node --expose-gc --test --test-concurrency=1 tests/js/
+	FRESHTOKEN_TGZ=$(CURDIR)/dist/freshtoken-$(VERSION).tgz node --expose-gc --test --test-concurrency=1 --test-timeout=300000 tests/js/
 
 test: setup lint test-native fuzz test-wasm test-js size
 

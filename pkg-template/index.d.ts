@@ -16,11 +16,16 @@ export interface RefreshOptions {
   clientSecret?: string
   /** The refresh token (RFC 6749 §6). */
   refreshToken: string
-  /** Default: `'client_secret_basic'` when a secret is given, else `'none'`. */
+  /**
+   * Default with a secret (and no `basicAuthEncoding`): auto — Basic §2.3.1-encoded first; on
+   * `invalid_client` (or a bare 401) once unencoded, then `client_secret_post`; what worked is
+   * remembered per token URL. Without a secret: `'none'`. Given: only that way.
+   */
   clientAuth?: ClientAuth
   /**
-   * `'form'` (default): Basic credentials are `urlenc(id) ":" urlenc(secret)` per RFC 6749 §2.3.1.
-   * `'raw'`: no urlencoding, for servers that do not decode.
+   * `'form'`: Basic credentials are `urlenc(id) ":" urlenc(secret)` per RFC 6749 §2.3.1 (a
+   * space as `%20`). `'raw'`: no urlencoding, for servers that do not decode. Given: only that
+   * encoding, no auto mode.
    */
   basicAuthEncoding?: 'form' | 'raw'
   /** Sent as `scope`. */

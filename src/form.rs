@@ -6,7 +6,9 @@ use crate::prelude::*;
 /// How `client_secret_basic` encodes the id and secret before base64.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum BasicEncoding {
-    /// RFC 6749 §2.3.1: form-urlencode each of id and secret first (the default).
+    /// RFC 6749 §2.3.1: form-urlencode each of id and secret first (the default), but a space
+    /// as `%20`: it decodes to a space under form-decoding and percent-decoding servers
+    /// alike (`+` stays `+` under the latter), and is still what §2.3.1 asks for.
     Form,
     /// No urlencoding, for servers that do not decode (golang/oauth2#476).
     Raw,
@@ -78,10 +80,23 @@ impl Form {
 /// `Basic base64(enc(id) ":" enc(secret))` over UTF-8 bytes.
 pub fn basic_auth(id: &str, secret: &str, encoding: BasicEncoding) -> String {
     let credential = match encoding {
-        BasicEncoding::Form => urlencode(id) + ":" + &urlencode(secret),
+        BasicEncoding::Form => basic_part(id) + ":" + &basic_part(secret),
         BasicEncoding::Raw => String::from(id) + ":" + secret,
     };
     String::from("Basic ") + &crate::b64::standard(credential.as_bytes())
+}
+
+/// One side of the Basic credential: form-urlencoded, with a space as `%20`.
+fn basic_part(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    encode_into(&mut out, s, b"*-._", false);
+    out
+}
+
+/// Whether the §2.3.1 encoding spells this credential differently from the raw one, so that
+/// a server that does not decode it sees other bytes.
+pub fn basic_encodings_differ(id: &str, secret: &str) -> bool {
+    basic_part(id) != id || basic_part(secret) != secret
 }
 
 #[cfg(test)]
@@ -130,11 +145,14 @@ mod tests {
     #[test]
     fn basic_header_encodes_reserved_and_utf8() {
         use base64::Engine as _;
-        // enc("my id") = "my+id", enc("p:w/ü") = "p%3Aw%2F%C3%BC"
+        // enc("my id") = "my%20id" (a space as %20, not +), enc("p:w/ü") = "p%3Aw%2F%C3%BC"
         let want = String::from("Basic ")
-            + &base64::engine::general_purpose::STANDARD.encode("my+id:p%3Aw%2F%C3%BC");
+            + &base64::engine::general_purpose::STANDARD.encode("my%20id:p%3Aw%2F%C3%BC");
         assert_eq!(basic_auth("my id", "p:w/ü", BasicEncoding::Form), want);
-        assert_eq!(want, "Basic bXkraWQ6cCUzQXclMkYlQzMlQkM=");
+        assert_eq!(want, "Basic bXklMjBpZDpwJTNBdyUyRiVDMyVCQw==");
+        assert!(basic_encodings_differ("my id", "s"));
+        assert!(basic_encodings_differ("id", "a+b"));
+        assert!(!basic_encodings_differ("3f2b8c1e-9d4a", "s3cret.VALUE_*"));
     }
 
     #[test]

@@ -44,16 +44,20 @@ pub struct Client {
     pub auth: ClientAuth,
     /// How `Basic` encodes the credential.
     pub basic_encoding: BasicEncoding,
+    /// Neither `clientAuth` nor `basicAuthEncoding` was given for a client with a secret:
+    /// on an authentication refusal, try the other ways ([`crate::auth`]).
+    pub auto: bool,
 }
 
 impl Client {
     /// Resolves the authentication method: `Basic` when a secret is given, else `None`;
-    /// an explicit `Basic` or `Post` without a secret is `invalid_options`.
+    /// an explicit `Basic` or `Post` without a secret is `invalid_options`. With neither
+    /// `auth` nor `basic_encoding` given, a client with a secret is in auto mode.
     pub fn new(
         id: String,
         secret: Option<Secret>,
         auth: Option<ClientAuth>,
-        basic_encoding: BasicEncoding,
+        basic_encoding: Option<BasicEncoding>,
     ) -> Result<Client, Error> {
         if id.is_empty() {
             return Err(Error::invalid_option(
@@ -61,6 +65,7 @@ impl Client {
                 "must be a non-empty string",
             ));
         }
+        let auto = secret.is_some() && auth.is_none() && basic_encoding.is_none();
         let auth = auth.unwrap_or(if secret.is_some() {
             ClientAuth::Basic
         } else {
@@ -73,14 +78,16 @@ impl Client {
             ));
         }
         Ok(Client {
+            auto,
             id,
             secret,
             auth,
-            basic_encoding,
+            basic_encoding: basic_encoding.unwrap_or(BasicEncoding::Form),
         })
     }
 
-    fn secret(&self) -> &str {
+    /// The client secret, or `""` for a public client.
+    pub fn secret(&self) -> &str {
         self.secret.as_ref().map_or("", Secret::expose)
     }
 }
@@ -251,7 +258,7 @@ mod tests {
             String::from("client 1"),
             secret.map(Secret::new),
             auth,
-            BasicEncoding::Form,
+            None,
         )
         .unwrap()
     }
@@ -302,7 +309,7 @@ mod tests {
             String::from("3f2b8c1e-9d4a-4e7b-8f6c-2a1d0e9b7c55"),
             Some(Secret::new("s3cretVALUE")),
             None,
-            BasicEncoding::Form,
+            None,
         )
         .unwrap();
         let r = refresh_request(&c, &Secret::new("ccc"), None, &Extras::default()).unwrap();
@@ -344,11 +351,10 @@ mod tests {
     #[test]
     fn auth_without_secret_is_invalid() {
         for auth in [ClientAuth::Basic, ClientAuth::Post] {
-            let e =
-                Client::new(String::from("id"), None, Some(auth), BasicEncoding::Form).unwrap_err();
+            let e = Client::new(String::from("id"), None, Some(auth), None).unwrap_err();
             assert_eq!(e.code, Code::InvalidOptions);
         }
-        let e = Client::new(String::new(), None, None, BasicEncoding::Form).unwrap_err();
+        let e = Client::new(String::new(), None, None, None).unwrap_err();
         assert_eq!(e.code, Code::InvalidOptions);
         assert_eq!(body(&client(None, None), None, &[]).map(|_| ()), Ok(()));
         let empty_rt = refresh_request(

@@ -22,6 +22,7 @@ mod prelude {
     pub use alloc::vec::Vec;
 }
 
+pub mod auth;
 pub mod b64;
 pub mod cache;
 pub mod engine;

@@ -117,9 +117,9 @@ async fn request_is_exact() {
 #[wasm_bindgen_test]
 async fn basic_header_is_exact() {
     let t = ok(options("/echo", &[("clientSecret", "p:w/ü +".into())])).await;
-    // base64("3f2b…55:p%3Aw%2F%C3%BC+%2B")
+    // base64("3f2b…55:p%3Aw%2F%C3%BC%20%2B"): a space as %20 (#13)
     let want = String::from("Basic ")
-        + "M2YyYjhjMWUtOWQ0YS00ZTdiLThmNmMtMmExZDBlOWI3YzU1OnAlM0F3JTJGJUMzJUJDKyUyQg==";
+        + "M2YyYjhjMWUtOWQ0YS00ZTdiLThmNmMtMmExZDBlOWI3YzU1OnAlM0F3JTJGJUMzJUJDJTIwJTJC";
     assert_eq!(t.raw["echo"]["headers"]["authorization"], want.as_str());
     assert_eq!(
         t.raw["echo"]["body"],

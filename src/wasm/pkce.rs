@@ -12,7 +12,7 @@ use super::fetch::{self, Failure};
 use super::js::{self, get, set};
 use super::options::{checked_url, opt_bool, opt_record, opt_string, req_string, RefreshOptions};
 use crate::error::Error;
-use crate::grant::code_request;
+use crate::grant::{code_request, Client};
 use crate::pkce::{authorize_query, challenge, verifier_from, AuthorizeRequest};
 use crate::secret::Secret;
 
@@ -89,16 +89,10 @@ pub fn exchange_code(options: JsValue) -> Promise {
         let code = Secret::new(req_string(&options, "code").map_err(fail)?);
         let verifier = Secret::new(req_string(&options, "codeVerifier").map_err(fail)?);
         let redirect = opt_string(&options, "redirectUri").map_err(fail)?;
-        let req = code_request(
-            &opts.client,
-            &code,
-            &verifier,
-            redirect.as_deref(),
-            &opts.extras,
-        )
-        .map_err(fail)?;
-        let secret = opts.client.secret.as_ref().map_or("", Secret::expose);
-        let got = fetch::exchange(&opts, &req, &[secret, code.expose(), verifier.expose()])
+        let build =
+            |c: &Client| code_request(c, &code, &verifier, redirect.as_deref(), &opts.extras);
+        let secrets = [opts.client.secret(), code.expose(), verifier.expose()];
+        let got = fetch::authenticated(&opts, &build, &secrets)
             .await
             .map_err(Failure::into_js)?;
         Ok(js::token_set(

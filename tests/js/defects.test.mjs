@@ -133,7 +133,8 @@ test('defect 5: peek() never shows a token before store.put and onTokens have fi
 
 test('defect 6: secrets in every echoed spelling, and every secret the cache has held, are redacted', async () => {
   const secret = 'sec/ret +&x'
-  const basic = 'Basic ' + btoa(`c:${encodeURIComponent(secret).replace(/%20/g, '+')}`)
+  // What is sent: §2.3.1 form-encoding with a space as %20 (#13).
+  const basic = 'Basic ' + btoa(`c:${encodeURIComponent(secret)}`)
   let n = 0
   let echo = () => ''
   const fetch = async (_url, init) => {

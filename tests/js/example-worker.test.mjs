@@ -56,27 +56,29 @@ test('examples/worker under wrangler dev: broker, KV cache, 401 retry, OAuthErro
   assert.equal(failed.status, 502)
   assert.deepEqual({ ...failed.body, message: undefined }, { error: 'invalid_client', status: 401, message: undefined })
   assert.doesNotMatch(failed.body.message, new RegExp(CLIENT_SECRET))
+  // Auto client auth: the refused Basic header, then client_secret_post once (refused too).
+  assert.equal(server.stats().tokenRequests, 2)
 
   const broker = await get('/broker')
   assert.equal(broker.status, 200)
   assert.equal(broker.body.via, 'durable-object')
   assert.equal(broker.body.tokenType, 'Bearer')
   assert.ok(broker.body.expiresAt > Date.now() + 7000_000)
-  assert.equal(server.stats().tokenRequests, 2)
+  assert.equal(server.stats().tokenRequests, 3)
 
   const resource = await get('/resource')
   assert.deepEqual(resource, { status: 200, body: { ok: true, data: 'protected resource' } })
-  assert.equal(server.stats().tokenRequests, 2, 'the broker served its cached token')
+  assert.equal(server.stats().tokenRequests, 3, 'the broker served its cached token')
 
   await fetch(server.origin + '/control/revoke', { method: 'POST' }) // every token now gets 401
   const retried = await get('/resource')
   assert.deepEqual(retried, { status: 200, body: { ok: true, data: 'protected resource' } })
-  assert.equal(server.stats().tokenRequests, 3, '401 → brokerInvalidate → one refresh → retry')
+  assert.equal(server.stats().tokenRequests, 4, '401 → brokerInvalidate → one refresh → retry')
 
   const kv = await get('/kv')
   assert.equal(kv.body.via, 'kv')
-  assert.equal(server.stats().tokenRequests, 4)
+  assert.equal(server.stats().tokenRequests, 5)
   assert.equal((await get('/kv')).body.expiresAt, kv.body.expiresAt)
-  assert.equal(server.stats().tokenRequests, 4, 'the KV cache served from memory')
+  assert.equal(server.stats().tokenRequests, 5, 'the KV cache served from memory')
   t.diagnostic(`wrangler dev: ${server.stats().tokenRequests} token requests`)
 })

@@ -20,7 +20,10 @@ export async function project(name, files, { base = tmpdir() } = {}) {
     mkdirSync(dirname(join(dir, path)), { recursive: true })
     writeFileSync(join(dir, path), text)
   }
-  await run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', TGZ], { cwd: dir, timeout: 120_000 })
+  const started = Date.now()
+  await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error', TGZ], { cwd: dir, timeout: 120_000 })
+  // Once seen taking minutes in a full run: say so, to find out where.
+  if (Date.now() - started > 10_000) console.error(`project ${name}: npm install took ${Date.now() - started} ms`)
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) }
 }
 

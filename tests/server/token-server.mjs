@@ -2,7 +2,8 @@
 // Listens on 127.0.0.1 only.
 //
 //   GET  /oauth/app/login             authorize (PKCE S256): approves at once, back to redirect_uri
-//   POST /v1/oauth-app/client/token   Basic client auth, grant_type=refresh_token or
+//   POST /v1/oauth-app/client/token   Basic client auth (or another way: `clientAuth` option),
+//                                     grant_type=refresh_token or
 //                                     authorization_code (+ code_verifier)
 //   POST /f/<fault>                   the same endpoint, with <fault> applied to this request
 //   POST /echo                        a token whose `echo` field is the request as received
@@ -40,6 +41,30 @@ export function parseBasic(header) {
   if (i < 0) return null
   try {
     return { id: formDecode(decoded.slice(0, i)), secret: formDecode(decoded.slice(i + 1)) }
+  } catch {
+    return null
+  }
+}
+
+/**
+ * The client a request authenticates as, the way servers seen in the wild read it:
+ * `basic` (RFC 6749 §2.3.1 form-decoding: oidc-provider, django-oauth-toolkit), `basic-percent`
+ * (percent-decoding, `+` stays `+`: Authlib), `basic-raw` (no decoding: @node-oauth/oauth2-server,
+ * oxide-auth), `post` (only client_id and client_secret in the body).
+ */
+export function authenticate(header, form, style = 'basic') {
+  if (style === 'post') {
+    if (header) return null
+    return { id: form.get('client_id'), secret: form.get('client_secret') }
+  }
+  const m = /^Basic ([A-Za-z0-9+/=]+)$/.exec(header || '')
+  if (style === 'basic' || !m) return parseBasic(header)
+  const decoded = Buffer.from(m[1], 'base64').toString('utf8')
+  const i = decoded.indexOf(':')
+  if (i < 0) return null
+  const decode = style === 'basic-percent' ? decodeURIComponent : (x) => x
+  try {
+    return { id: decode(decoded.slice(0, i)), secret: decode(decoded.slice(i + 1)) }
   } catch {
     return null
   }
@@ -119,11 +144,11 @@ export async function startTokenServer(options = {}) {
   }
 
   function grant(req, res, body, fault) {
-    const client = parseBasic(req.headers.authorization)
+    const form = new URLSearchParams(body)
+    const client = authenticate(req.headers.authorization, form, cfg.clientAuth)
     if (!client || client.id !== cfg.clientId || client.secret !== cfg.clientSecret) {
       return send(res, 401, { error: 'invalid_client', error_description: 'client authentication failed' }, { 'www-authenticate': 'Basic' })
     }
-    const form = new URLSearchParams(body)
     if (form.get('grant_type') === 'authorization_code') return codeGrant(form, res)
     if (form.get('grant_type') !== 'refresh_token') {
       return send(res, 400, { error: 'unsupported_grant_type' })

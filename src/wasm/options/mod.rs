@@ -65,8 +65,9 @@ impl RefreshOptions {
             Some(s) => Some(ClientAuth::parse(&s).ok_or_else(|| bad("clientAuth"))?),
         };
         let basic_encoding = match opt_string(v, "basicAuthEncoding")?.as_deref() {
-            None | Some("form") => BasicEncoding::Form,
-            Some("raw") => BasicEncoding::Raw,
+            None => None,
+            Some("form") => Some(BasicEncoding::Form),
+            Some("raw") => Some(BasicEncoding::Raw),
             Some(_) => return Err(bad("basicAuthEncoding")),
         };
         let client = Client::new(
