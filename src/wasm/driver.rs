@@ -135,7 +135,7 @@ pub async fn run(inner: &Inner, force: bool) -> Result<JsValue, Failure> {
             Action::Send(rt) => {
                 let held: Vec<Secret> = inner.state.borrow().secrets().map(Secret::new).collect();
                 let held: Vec<&str> = held.iter().map(Secret::expose).collect();
-                let got = fetch::refresh(&o.refresh, &rt, &held).await;
+                let got = super::grant::refresh(&o.refresh, &rt, &held).await;
                 let (result, sent_at) = match got {
                     Ok(g) => {
                         granted = Some((g.fields.access_token.clone(), g.raw));

@@ -4,8 +4,6 @@
 #[allow(unused_imports)]
 use crate::prelude::*;
 
-use core::cell::RefCell;
-
 use js_sys::{Array, Function, JsString, Object, Promise, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -13,14 +11,12 @@ use web_sys::AbortSignal;
 
 use super::deadline::{Deadline, Interrupt};
 use super::error::to_js;
-use super::js::{self, get, set, BodyReader, BodyStream, Global, HeaderMap, JsObject, TextDecoder};
+use super::js::{self, get, set, BodyReader, BodyStream, HeaderMap, JsObject, TextDecoder};
 use super::options::RefreshOptions;
-use crate::auth::{self, Memory};
 use crate::error::{Code, Error};
-use crate::grant::{refresh_request, Client, HttpRequest};
+use crate::grant::HttpRequest;
 use crate::num::parse_digits;
 use crate::response::{parse_token_response, BodyError, Received, TokenFields, MAX_BODY_BYTES};
-use crate::secret::Secret;
 
 /// A stream that yields this many chunks without ending is cut off (with the byte cap,
 /// this bounds the read loop even without a timeout).
@@ -59,55 +55,6 @@ pub struct Granted {
     pub raw: JsValue,
     /// Epoch ms, by the caller's clock.
     pub sent_at: f64,
-}
-
-/// One refresh-token grant. `held` are further secrets to redact from server texts (a
-/// cache's access token and the refresh tokens it rotated away).
-pub async fn refresh(
-    opts: &RefreshOptions,
-    refresh_token: &Secret,
-    held: &[&str],
-) -> Result<Granted, Failure> {
-    let scope = opts.scope.as_deref();
-    let mut secrets: Vec<&str> = vec![opts.client.secret(), refresh_token.expose()];
-    secrets.extend_from_slice(held);
-    let build = |c: &Client| refresh_request(c, refresh_token, scope, &opts.extras);
-    authenticated(opts, &build, &secrets).await
-}
-
-/// What each token endpoint accepted from auto-mode clients (`crate::auth`).
-static AUTH_MEMORY: Global<RefCell<Memory>> = Global(RefCell::new(Memory(Vec::new())));
-
-/// Sends the grant `build` makes for the client, starting from the way this endpoint last
-/// accepted; in auto mode, after an authentication refusal, once more per fallback (at most
-/// three requests: a refusal does not spend the grant).
-pub async fn authenticated(
-    opts: &RefreshOptions,
-    build: &dyn Fn(&Client) -> Result<HttpRequest, Error>,
-    secrets: &[&str],
-) -> Result<Granted, Failure> {
-    let url = opts.token_url.as_str();
-    let mut client = AUTH_MEMORY.0.borrow().recall(url, &opts.client);
-    loop {
-        match exchange(opts, &build(&client)?, secrets).await {
-            Ok(granted) => {
-                AUTH_MEMORY.0.borrow_mut().remember(url, &client);
-                return Ok(granted);
-            }
-            Err(Failure::OAuth(e, cause)) => match auth::fallback(&client, &e) {
-                Some(next) => client = next,
-                None => {
-                    if auth::is_refusal(&e) {
-                        AUTH_MEMORY.0.borrow_mut().forget(url, &client);
-                    } else if auth::is_past_authentication(&e) {
-                        AUTH_MEMORY.0.borrow_mut().remember(url, &client);
-                    }
-                    return Err(Failure::OAuth(e, cause));
-                }
-            },
-            Err(thrown) => return Err(thrown),
-        }
-    }
 }
 
 /// Sends `req` and parses the answer; `secrets`, and the credential of the request's own

@@ -8,6 +8,7 @@ mod deadline;
 mod driver;
 mod error;
 mod fetch;
+mod grant;
 mod js;
 mod options;
 mod pkce;
@@ -25,7 +26,7 @@ pub fn refresh_access_token(options: JsValue) -> js_sys::Promise {
     js::promise(async move {
         let opts =
             options::RefreshOptions::from_js(&options).map_err(|e| error::to_js(&e, None))?;
-        let got = fetch::refresh(&opts, &opts.refresh_token, &[])
+        let got = grant::refresh(&opts, &opts.refresh_token, &[])
             .await
             .map_err(fetch::Failure::into_js)?;
         Ok(js::token_set(

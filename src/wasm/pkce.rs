@@ -8,7 +8,7 @@ use js_sys::{Function, Object, Promise, Uint8Array};
 use wasm_bindgen::prelude::*;
 
 use super::error::to_js;
-use super::fetch::{self, Failure};
+use super::fetch::Failure;
 use super::js::{self, get, set};
 use super::options::{checked_url, opt_bool, opt_record, opt_string, req_string, RefreshOptions};
 use crate::error::Error;
@@ -92,7 +92,7 @@ pub fn exchange_code(options: JsValue) -> Promise {
         let build =
             |c: &Client| code_request(c, &code, &verifier, redirect.as_deref(), &opts.extras);
         let secrets = [opts.client.secret(), code.expose(), verifier.expose()];
-        let got = fetch::authenticated(&opts, &build, &secrets)
+        let got = super::grant::authenticated(&opts, &build, &secrets)
             .await
             .map_err(Failure::into_js)?;
         Ok(js::token_set(
