@@ -73,6 +73,7 @@ export type OAuthErrorCode =
   | 'aborted'
   | 'http_error'
   | 'invalid_response'
+  | 'lock_timeout'
   | 'invalid_request'
   | 'invalid_client'
   | 'invalid_grant'
@@ -166,6 +167,14 @@ export declare function exchangeCode(options: ExchangeCodeOptions): Promise<Toke
 export interface TokenStore {
   get(key: string): string | null | undefined | Promise<string | null | undefined>
   put(key: string, value: string): void | Promise<void>
+  /**
+   * Optional, with `unlock`: takes the refresh lock of `key` for `owner` for `ttlMs` ms, if
+   * free. Resolves true when taken, false when another owner holds it (it may wait a little
+   * first). Many processes then share one refresh per expiry (`freshtoken/redis`).
+   */
+  lock?(key: string, owner: string, ttlMs: number): boolean | Promise<boolean>
+  /** Releases the lock of `key` if `owner` still holds it. */
+  unlock?(key: string, owner: string): unknown
 }
 
 /** Retry policy of a TokenCache: network errors, timeouts, 408, 429 and 5xx only. */
@@ -190,6 +199,12 @@ export interface TokenCacheOptions extends RefreshOptions {
   store?: TokenStore
   /** Default: 'freshtoken:' + base64url SHA-256 of tokenUrl, clientId and refreshToken. */
   storeKey?: string
+  /**
+   * The TTL of the store's refresh lock: a holder that dies frees it after this. Default:
+   * the worst-case refresh, (retries + 1) × timeoutMs × (3 in auto client auth, else 1)
+   * + retries × retry.maxDelayMs + 5000, at most 600000.
+   */
+  lockTtlMs?: number
   /** Called and awaited after every successful refresh, before any caller gets the token. */
   onTokens?: (tokenSet: TokenSet) => void | Promise<void>
   retry?: RetryOptions

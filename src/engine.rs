@@ -9,12 +9,21 @@
 //! success take a rotated refresh token at once, write the store, call `onTokens`, and only
 //! then publish the token to callers. On failure: `invalid_grant` drops the access token;
 //! a retryable failure sleeps, re-reads the store and sends again.
+//!
+//! With a store lock (see [`crate::lock`]), many processes share one refresh: a job that
+//! finds the store stale takes the lock, re-reads the store (the holder before it may have
+//! refreshed meanwhile), and only then sends; it writes the store and releases the lock
+//! before calling `onTokens`, so no user code runs under it. A job that finds the lock
+//! busy sleeps briefly and re-reads the store, adopting the holder's token once it is
+//! written, until the wait bound (`lock_timeout`). The lock is held across retries: a
+//! retry after the holder's own failure must not race another process's first try.
 
 #[allow(unused_imports)]
 use crate::prelude::*;
 
 use crate::cache::{Policy, State, Stored, Token};
 use crate::error::{Code, Error};
+use crate::lock::LockPolicy;
 use crate::response::TokenFields;
 use crate::secret::Secret;
 
@@ -32,6 +41,12 @@ pub enum Action {
     /// Call `onTokens(tokenSet)` with the token about to be published; answer
     /// [`Event::HookDone`].
     CallHook(Token),
+    /// Call `store.lock(key, owner, ttlMs)` with this TTL; answer [`Event::Locked`] or
+    /// [`Event::HostFailed`].
+    Lock(f64),
+    /// Call `store.unlock(key, owner)`; answer [`Event::Unlocked`] or [`Event::HostFailed`]
+    /// (either way the job goes on: an unreleased lock expires by its TTL).
+    Unlock,
     /// The job is over.
     Done(Outcome),
 }
@@ -73,6 +88,18 @@ pub enum Event {
     Written,
     /// The hook returned (or its promise fulfilled).
     HookDone,
+    /// `store.lock` answered: `taken` when this job now holds the lock. `now` (epoch ms)
+    /// times the wait; `jitter` in [0, 1) spreads the next look.
+    Locked {
+        /// This job holds the lock.
+        taken: bool,
+        /// When it answered.
+        now: f64,
+        /// Poll jitter.
+        jitter: f64,
+    },
+    /// `store.unlock` returned.
+    Unlocked,
 }
 
 #[derive(Debug, PartialEq)]
@@ -83,7 +110,16 @@ enum Phase {
     Sleeping,
     Writing,
     Hooking,
+    Locking,
+    Unlocking,
     Finished,
+}
+
+/// What a job does once it has released its lock.
+#[derive(Debug)]
+enum Then {
+    HookOrPublish,
+    Finish(Outcome),
 }
 
 /// One refresh job.
@@ -99,6 +135,14 @@ pub struct Job {
     pending: Option<Token>,
     /// A store or hook call failed: the job ends with [`Outcome::HostError`].
     host_failed: bool,
+    /// The store's lock, when it has one.
+    lock: Option<LockPolicy>,
+    /// This job holds the lock.
+    locked: bool,
+    /// When this job first found the lock busy.
+    waiting_since: Option<f64>,
+    /// What to do after the release in flight.
+    then: Option<Then>,
 }
 
 impl Job {
@@ -112,7 +156,18 @@ impl Job {
             attempt: 0,
             pending: None,
             host_failed: false,
+            lock: None,
+            locked: false,
+            waiting_since: None,
+            then: None,
         }
+    }
+
+    /// The same job, for a store that also has `lock` and `unlock`.
+    pub fn with_lock(mut self, lock: LockPolicy) -> Job {
+        self.has_store = true;
+        self.lock = Some(lock);
+        self
     }
 
     /// Takes `event`, updates `st`, and says what to do next.
@@ -124,8 +179,26 @@ impl Job {
                 if adopted && !self.force && st.fresh(now, policy).is_some() {
                     return self.finish(Outcome::Token);
                 }
-                self.send(st)
+                match self.lock {
+                    Some(l) if !self.locked => {
+                        self.phase = Phase::Locking;
+                        Action::Lock(l.ttl_ms)
+                    }
+                    _ => self.send(st),
+                }
             }
+            (Phase::Locking, Event::Locked { taken, now, jitter }) => {
+                self.locked_or_wait(st, taken, now, jitter)
+            }
+            // The lock service is down: fail closed. Refreshing without it risks two
+            // processes redeeming one single-use refresh token, and a store that cannot
+            // lock most likely cannot keep the rotated token either.
+            (Phase::Locking, Event::HostFailed) => self.finish(Outcome::HostError),
+            (Phase::Unlocking, Event::Unlocked | Event::HostFailed) => match self.then.take() {
+                Some(Then::HookOrPublish) => self.hook_or_publish(st),
+                Some(Then::Finish(o)) => self.finish(o),
+                None => self.out_of_order(),
+            },
             (
                 Phase::Sending,
                 Event::Response {
@@ -139,11 +212,11 @@ impl Job {
             },
             (Phase::Writing, Event::Written) => {
                 st.store_seen = Some(st.refresh_token.clone());
-                self.hook_or_publish(st)
+                self.release_then_publish(st)
             }
             (Phase::Writing, Event::HostFailed) => {
                 self.host_failed = true;
-                self.hook_or_publish(st)
+                self.release_then_publish(st)
             }
             (Phase::Hooking, Event::HookDone) => self.publish(st),
             (Phase::Hooking, Event::HostFailed) => {
@@ -153,11 +226,53 @@ impl Job {
             // A throwing `store.get` stops the job: refreshing with a possibly stale rotated
             // token is worse than failing.
             (Phase::Reading, Event::HostFailed) => self.finish(Outcome::HostError),
-            _ => self.finish(Outcome::Failed(Error::new(
-                Code::InvalidOptions,
-                "refresh job driven out of order",
-            ))),
+            _ => self.out_of_order(),
         }
+    }
+
+    fn out_of_order(&mut self) -> Action {
+        self.finish(Outcome::Failed(Error::new(
+            Code::InvalidOptions,
+            "refresh job driven out of order",
+        )))
+    }
+
+    /// After `store.lock` answered: re-read the store under the lock, or wait and look
+    /// again, until the wait bound.
+    fn locked_or_wait(&mut self, st: &State, taken: bool, now: f64, jitter: f64) -> Action {
+        let Some(lock) = self.lock else {
+            return self.out_of_order();
+        };
+        if taken {
+            self.locked = true;
+            return self.read_or_send(st);
+        }
+        let since = *self.waiting_since.get_or_insert(now);
+        if now - since >= lock.wait_ms {
+            let e = Error::new(
+                Code::LockTimeout,
+                "another process held the store's refresh lock past its TTL",
+            );
+            return self.finish(Outcome::Failed(e));
+        }
+        self.phase = Phase::Sleeping;
+        Action::Sleep(lock.poll_delay(jitter))
+    }
+
+    /// After the store write: release the lock first when this job holds it, so that no
+    /// user code (`onTokens`) runs under it.
+    fn release_then_publish(&mut self, st: &mut State) -> Action {
+        if self.locked {
+            return self.release(Then::HookOrPublish);
+        }
+        self.hook_or_publish(st)
+    }
+
+    fn release(&mut self, then: Then) -> Action {
+        self.locked = false;
+        self.then = Some(then);
+        self.phase = Phase::Unlocking;
+        Action::Unlock
     }
 
     fn read_or_send(&mut self, st: &State) -> Action {
@@ -225,6 +340,9 @@ impl Job {
     }
 
     fn finish(&mut self, outcome: Outcome) -> Action {
+        if self.locked {
+            return self.release(Then::Finish(outcome));
+        }
         self.phase = Phase::Finished;
         Action::Done(outcome)
     }
@@ -232,3 +350,6 @@ impl Job {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod lock_tests;

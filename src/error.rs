@@ -26,6 +26,8 @@ pub enum Code {
     /// A 2xx response that is not a JSON object or lacks a usable `access_token`,
     /// a malformed `expires_in`, or a body over the 1 MiB cap.
     InvalidResponse,
+    /// The store's refresh lock stayed held by another process past its TTL.
+    LockTimeout,
 }
 
 impl Code {
@@ -40,6 +42,7 @@ impl Code {
             Code::Aborted => "aborted",
             Code::HttpError => "http_error",
             Code::InvalidResponse => "invalid_response",
+            Code::LockTimeout => "lock_timeout",
         }
     }
 }

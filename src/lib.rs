@@ -29,6 +29,7 @@ pub mod engine;
 pub mod error;
 pub mod form;
 pub mod grant;
+pub mod lock;
 pub mod num;
 pub mod pkce;
 pub mod response;

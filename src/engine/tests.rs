@@ -5,7 +5,7 @@
 
 use super::*;
 
-const P: Policy = Policy {
+pub(super) const P: Policy = Policy {
     skew_ms: 60_000.0,
     default_expires_in_sec: 3600.0,
     retries: 2,
@@ -90,6 +90,7 @@ impl World {
                         Event::Written
                     }
                 }
+                Action::Lock(_) | Action::Unlock => panic!("no lock in these tests"),
                 Action::CallHook(t) => {
                     self.log.push(format!("hook {}", t.access_token.expose()));
                     let served = st

@@ -110,7 +110,8 @@ impl Inner {
         let key = JsValue::from_str(&self.opts.store_key);
         match args {
             [] => f.call1(store, &key),
-            [v, ..] => f.call2(store, &key, v),
+            [v] => f.call2(store, &key, v),
+            [a, b, ..] => f.call3(store, &key, a, b),
         }
     }
 }
@@ -119,6 +120,13 @@ impl Inner {
 pub async fn run(inner: &Inner, force: bool) -> Result<JsValue, Failure> {
     let o = &inner.opts;
     let mut job = Job::new(force, o.store.is_some(), o.on_tokens.is_some());
+    if let Some(l) = o.lock {
+        job = job.with_lock(l);
+    }
+    // Who holds the store's lock: unique per job, not a secret.
+    let owner: JsValue = js_sys::Number::from(js_sys::Math::random())
+        .to_string_with_radix(36)
+        .map_or(JsValue::NULL, JsValue::from);
     let mut event = Event::Start;
     // The first store or hook error, the last request error's cause, the newest response.
     let mut host_error: Option<JsValue> = None;
@@ -154,6 +162,21 @@ pub async fn run(inner: &Inner, force: bool) -> Result<JsValue, Failure> {
                     jitter,
                 }
             }
+            Action::Lock(ttl) => {
+                let taken = js::settle(inner.store_call("lock", &[&owner, &ttl.into()])).await;
+                match taken {
+                    Ok(v) => Event::Locked {
+                        taken: v.is_truthy(),
+                        now: inner.now()?,
+                        jitter: js_sys::Math::random(),
+                    },
+                    Err(e) => host_failed(&mut host_error, e),
+                }
+            }
+            Action::Unlock => match js::settle(inner.store_call("unlock", &[&owner])).await {
+                Ok(_) => Event::Unlocked,
+                Err(_) => Event::HostFailed, // the lock expires by its TTL
+            },
             Action::Sleep(ms) => {
                 js::sleep(ms).await;
                 Event::Slept

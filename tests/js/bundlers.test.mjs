@@ -3,8 +3,6 @@
 // OAuthError, TokenCache single flight. Reports what each page loads (gzip -9).
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
-import { once } from 'node:events'
-import { createServer } from 'node:net'
 import { mkdirSync, readdirSync, readFileSync, statSync, symlinkSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
@@ -14,6 +12,7 @@ import { build, preview } from 'vite'
 import { startTokenServer } from '../server/token-server.mjs'
 import { launch, serveStatic } from './chromium.mjs'
 import { HOST_MAIN, assertCacheResult, project, run } from './helpers.mjs'
+import { freePort } from './webdriver.mjs'
 
 const BIN = fileURLToPath(new URL('../node_modules/.bin/', import.meta.url))
 const NODE_MODULES = fileURLToPath(new URL('../node_modules/', import.meta.url))
@@ -187,15 +186,6 @@ for (const bundler of ['turbopack', 'webpack']) {
     }
     check(`next ${bundler} client component (the page, React included)`, await runPage(origin + '/'))
   })
-}
-
-/** A free port on 127.0.0.1 (for servers that cannot be told to pick one). */
-async function freePort() {
-  const s = createServer().listen(0, '127.0.0.1')
-  await once(s, 'listening')
-  const { port } = s.address()
-  s.close()
-  return port
 }
 
 /** Polls `url` until it answers (at most 30 s). */

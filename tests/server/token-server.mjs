@@ -87,7 +87,7 @@ export async function startTokenServer(options = {}) {
     access: new Map(), // access token → expiry (ms)
     faults: [], // queued faults for the next token requests
     codes: new Map(), // authorization code → { challenge, redirect, expires }
-    stats: { tokenRequests: 0, resourceRequests: 0, reuseDetected: 0, byFault: {} },
+    stats: { tokenRequests: 0, resourceRequests: 0, reuseDetected: 0, abandoned: 0, byFault: {} },
     sockets: new Set(),
   }
 
@@ -143,11 +143,21 @@ export async function startTokenServer(options = {}) {
     return grant(req, res, body, fault)
   }
 
-  function grant(req, res, body, fault) {
+  async function grant(req, res, body, fault) {
     const form = new URLSearchParams(body)
     const client = authenticate(req.headers.authorization, form, cfg.clientAuth)
     if (!client || client.id !== cfg.clientId || client.secret !== cfg.clientSecret) {
       return send(res, 401, { error: 'invalid_client', error_description: 'client authentication failed' }, { 'www-authenticate': 'Basic' })
+    }
+    if (cfg.grantDelayMs) {
+      // A slow token endpoint: a client that goes away meanwhile (killed) never gets a
+      // grant, as on a server that commits only with the response.
+      let gone = false
+      res.on('close', () => { gone = !res.writableFinished })
+      state.stats.pending = (state.stats.pending || 0) + 1
+      await new Promise((r) => setTimeout(r, cfg.grantDelayMs))
+      state.stats.pending--
+      if (gone) return void state.stats.abandoned++
     }
     if (form.get('grant_type') === 'authorization_code') return codeGrant(form, res)
     if (form.get('grant_type') !== 'refresh_token') {

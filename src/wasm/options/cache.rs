@@ -9,6 +9,7 @@ use wasm_bindgen::JsValue;
 use super::{opt_function, opt_string, read, RefreshOptions};
 use crate::cache::{default_store_key, Policy};
 use crate::error::Error;
+use crate::lock::LockPolicy;
 use crate::wasm::js::object_assign;
 
 /// The options of a `TokenCache` beyond those of one refresh.
@@ -23,6 +24,8 @@ pub struct CacheOptions {
     pub store_key: String,
     /// `onTokens`.
     pub on_tokens: Option<Function>,
+    /// The store's lock timings, when it has `lock` and `unlock`.
+    pub lock: Option<LockPolicy>,
 }
 
 impl CacheOptions {
@@ -51,9 +54,13 @@ impl CacheOptions {
                 refresh.refresh_token.expose(),
             ),
         };
+        let policy = policy(v)?;
+        let store = store(v)?;
+        let lock = lock(v, store.as_ref(), &refresh, &policy)?;
         Ok(CacheOptions {
-            policy: policy(v)?,
-            store: store(v)?,
+            policy,
+            store,
+            lock,
             store_key,
             on_tokens: opt_function(v, "onTokens")?,
             refresh,
@@ -88,6 +95,46 @@ fn store(v: &JsValue) -> Result<Option<JsValue>, Error> {
         "store",
         "must have get(key) and put(key, value)",
     ))
+}
+
+/// A store with `lock(key, owner, ttlMs)` and `unlock(key, owner)` shares one refresh
+/// among processes; the TTL is `lockTtlMs`, or one covering the worst-case refresh.
+fn lock(
+    v: &JsValue,
+    store: Option<&JsValue>,
+    refresh: &RefreshOptions,
+    policy: &Policy,
+) -> Result<Option<LockPolicy>, Error> {
+    let ttl = read(v, "lockTtlMs")?;
+    let Some(store) = store else {
+        if ttl.is_undefined() {
+            return Ok(None);
+        }
+        return Err(Error::invalid_option(
+            "lockTtlMs",
+            "needs a store with lock",
+        ));
+    };
+    match (read(store, "lock")?, read(store, "unlock")?) {
+        (l, u) if l.is_function() && u.is_function() => {}
+        (l, u) if l.is_undefined() && u.is_undefined() && ttl.is_undefined() => return Ok(None),
+        _ => {
+            return Err(Error::invalid_option(
+                "store",
+                "must have both lock(key, owner, ttlMs) and unlock(key, owner), or neither",
+            ))
+        }
+    }
+    if ttl.is_undefined() {
+        let tries = if refresh.client.auto { 3 } else { 1 };
+        return Ok(Some(LockPolicy::covering(
+            refresh.timeout_ms,
+            tries,
+            policy,
+        )));
+    }
+    let ms = number(v, "lockTtlMs", "lockTtlMs", 0.0, 1.0)?;
+    Ok(Some(LockPolicy::with_ttl(ms)))
 }
 
 /// Reads `refreshSkewMs`, `defaultExpiresInSec`, `minTokenAgeMs` and `retry`.
