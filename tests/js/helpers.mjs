@@ -80,3 +80,19 @@ export function assertCacheResult(assert, r, name) {
   assertHostResult(assert, r)
   assert.deepEqual([r.cacheRequests, r.cacheTokens], [1, 1], `${name}: 20 concurrent getAccessToken → 1 request`)
 }
+
+/** A project whose `app` (src/index.js) a user's esbuild bundles into a page, served on
+ *  127.0.0.1 with the wasm beside it. */
+export async function esbuildSite(name, app) {
+  const { serveStatic } = await import('./chromium.mjs')
+  const esbuild = new URL('../node_modules/.bin/esbuild', import.meta.url).pathname
+  const p = await project(name, {
+    'package.json': JSON.stringify({ name: 'app', private: true, type: 'module' }),
+    'src/index.js': app,
+    'dist/index.html': '<!doctype html><meta charset="utf-8"><script type="module" src="index.js"></script>',
+  })
+  await run(esbuild, ['src/index.js', '--bundle', '--format=esm', '--minify', '--outdir=dist', '--log-level=warning'], { cwd: p.dir })
+  await run('cp', [join(p.dir, 'node_modules/freshtoken/freshtoken_bg.wasm'), join(p.dir, 'dist/')])
+  const site = await serveStatic(join(p.dir, 'dist'))
+  return { origin: site.origin, close: async () => { await site.close(); p.cleanup() } }
+}

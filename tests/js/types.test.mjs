@@ -32,7 +32,13 @@ try { await seeded.refresh() } catch (e) {
   if (e instanceof OAuthError) { const c: string = e.code; const s: number | undefined = e.status; const r: boolean = e.retryable; void [c, s, r] }
 }
 setKeepAlive(undefined)
-void [set, token, whole, peeked, exp, res, method, url, initWeb, initSync]
+import { redisStore } from 'freshtoken/redis'
+import { tabStore } from 'freshtoken/tabs'
+const shared = new TokenCache({ tokenUrl: 'https://x/t', clientId: 'c', refreshToken: 'r', lockTtlMs: 30_000,
+  store: redisStore({ sendCommand: async (args: string[]) => args.length }, { prefix: 'app:' }) })
+const tabbed = new TokenCache({ tokenUrl: 'https://x/t', clientId: 'c', refreshToken: 'r', store: tabStore({ locks: null }) })
+const locked: boolean | Promise<boolean> = redisStore({ call: async (...a: string[]) => a }).lock('k', 'o', 1000)
+void [set, token, whole, peeked, exp, res, method, url, initWeb, initSync, shared, tabbed, locked]
 `
 const CJS = `
 import ft = require('freshtoken')
