@@ -193,6 +193,17 @@ export interface TokenCacheOptions extends RefreshOptions {
   refreshSkewMs?: number
   /** `invalidate(accessToken)` drops a token younger than this (not expired) at most once per this many ms. Default 0 (the TokenBroker uses 10000). */
   minTokenAgeMs?: number
+  /**
+   * Within refreshSkewMs the token is still served while one background refresh runs,
+   * until it has less than this left (capped at the skew); then callers wait. Default 5000.
+   */
+  expiryMarginMs?: number
+  /**
+   * After a failed refresh, callers without a servable token get that same rejection for this
+   * long (or the server's Retry-After, at most 300000) instead of each sending a request;
+   * `refresh()` is not held back. 0 turns it off. Default 1000.
+   */
+  failureCooldownMs?: number
   /** Lifetime assumed when the response has no expires_in. Default 3600. */
   defaultExpiresInSec?: number
   /** Shares tokens (and the rotated refresh token) across instances. */

@@ -26,6 +26,12 @@ pub struct Policy {
     /// once per this many ms (the Durable Object broker sets it, so an RPC caller looping
     /// invalidate cannot force a token request per loop).
     pub min_token_age_ms: f64,
+    /// Within the skew a token is still served while a background refresh runs, until it
+    /// has less than this left (capped at the skew); then callers wait.
+    pub margin_ms: f64,
+    /// After a failed refresh, callers share its outcome this long (or the `Retry-After`)
+    /// instead of each sending another request.
+    pub cooldown_ms: f64,
 }
 
 impl Default for Policy {
@@ -37,9 +43,26 @@ impl Default for Policy {
             min_delay_ms: 200.0,
             max_delay_ms: 5000.0,
             min_token_age_ms: 0.0,
+            margin_ms: 5000.0,
+            cooldown_ms: 1000.0,
         }
     }
 }
+
+/// How a held token can serve a caller now.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Serve {
+    /// Outside the skew: serve it.
+    Fresh,
+    /// Within the skew but outside the margin: serve it, and refresh in the background.
+    Ahead,
+    /// Within the margin, or expired: the caller waits for a refresh.
+    Stale,
+}
+
+/// The longest `Retry-After` a cooldown honours: a server asking for more is asked again
+/// after this.
+const MAX_COOLDOWN_MS: f64 = 300_000.0;
 
 /// An access token the cache holds: a TokenSet without its refresh token (the cache keeps
 /// that apart, in [`State`]) and without `raw`. The one shape for a response, a store entry
@@ -77,11 +100,28 @@ impl Token {
     /// lifetime, the full skew. "Less than `refreshSkewMs` left is not fresh": exactly the
     /// skew left still is.
     pub fn is_fresh(&self, now: f64, policy: &Policy) -> bool {
-        let skew = match self.expires_in {
+        now < self.expires_at && now <= self.expires_at - self.skew(policy)
+    }
+
+    fn skew(&self, policy: &Policy) -> f64 {
+        match self.expires_in {
             Some(secs) => policy.skew_ms.min(secs * 1000.0 / 2.0),
             None => policy.skew_ms,
-        };
-        now < self.expires_at && now <= self.expires_at - skew
+        }
+    }
+
+    /// Fresh; else still served while a background refresh runs, as long as more than the
+    /// margin (capped at the skew) is left.
+    pub fn serve(&self, now: f64, policy: &Policy) -> Serve {
+        if self.is_fresh(now, policy) {
+            return Serve::Fresh;
+        }
+        let margin = policy.margin_ms.min(self.skew(policy));
+        if now < self.expires_at - margin {
+            Serve::Ahead
+        } else {
+            Serve::Stale
+        }
     }
 
     /// Its fields as a response would have them (what a TokenSet shows).
@@ -124,6 +164,8 @@ pub struct State {
     pub store_seen: Option<Secret>,
     /// When `invalidate_token` last dropped a token younger than the floor.
     pub young_dropped_at: f64,
+    /// Until when the last failed refresh is every caller's outcome (epoch ms).
+    pub cooldown_until: f64,
 }
 
 impl State {
@@ -136,7 +178,20 @@ impl State {
             history: Vec::new(),
             store_seen: None,
             young_dropped_at: f64::NEG_INFINITY,
+            cooldown_until: f64::NEG_INFINITY,
         }
+    }
+
+    /// After a refresh failed with `err` at `now`: share that outcome for the cooldown, or
+    /// as long as the server's `Retry-After` asks (at most 5 minutes).
+    pub fn cool_down(&mut self, err: &Error, now: f64, policy: &Policy) {
+        let wait = err.retry_after_ms.unwrap_or(policy.cooldown_ms);
+        self.cooldown_until = now + wait.clamp(0.0, MAX_COOLDOWN_MS);
+    }
+
+    /// Whether a failed refresh's outcome is still every caller's.
+    pub fn cooling(&self, now: f64) -> bool {
+        now < self.cooldown_until
     }
 
     /// The access token if it is fresh at `now`.
@@ -167,6 +222,7 @@ impl State {
 
     /// Makes `t` the token callers are served; the one it replaces is retired.
     pub fn publish(&mut self, t: Token) {
+        self.cooldown_until = f64::NEG_INFINITY;
         if let Some(old) = self.token.replace(t) {
             if self.token.as_ref().map(|t| &t.access_token) != Some(&old.access_token) {
                 self.retire(old.access_token);
@@ -350,6 +406,69 @@ pub fn default_store_key(token_url: &str, client_id: &str, refresh_token: &str) 
 }
 
 #[cfg(test)]
+mod ahead_tests {
+    use super::*;
+
+    fn token(expires_at: f64, expires_in: f64) -> Token {
+        Token {
+            access_token: Secret::new("at"),
+            token_type: "Bearer".into(),
+            expires_at,
+            expires_in: Some(expires_in),
+            scope: None,
+        }
+    }
+
+    #[test]
+    fn fresh_then_served_ahead_then_stale() {
+        let p = Policy::default(); // skew 60 s, margin 5 s
+        let t = token(7_200_000.0, 7200.0);
+        assert_eq!(
+            t.serve(7_140_000.0, &p),
+            Serve::Fresh,
+            "exactly the skew left"
+        );
+        assert_eq!(t.serve(7_140_001.0, &p), Serve::Ahead);
+        assert_eq!(t.serve(7_194_999.0, &p), Serve::Ahead);
+        assert_eq!(t.serve(7_195_000.0, &p), Serve::Stale, "the margin left");
+        assert_eq!(t.serve(7_300_000.0, &p), Serve::Stale);
+        // A 4 s token: skew 2 s (half), margin capped at the skew: never served ahead.
+        let short = token(4000.0, 4.0);
+        assert_eq!(short.serve(2000.0, &p), Serve::Fresh);
+        assert_eq!(short.serve(2001.0, &p), Serve::Stale);
+        let small = Policy {
+            margin_ms: 500.0,
+            ..p
+        };
+        assert_eq!(short.serve(3000.0, &small), Serve::Ahead);
+    }
+
+    #[test]
+    fn a_failure_cools_down_for_the_policy_or_retry_after_and_a_token_ends_it() {
+        let p = Policy::default();
+        let mut st = State::new(Secret::new("rt"));
+        let e = Error::new(Code::Server("temporarily_unavailable".into()), "x");
+        st.cool_down(&e, 1000.0, &p);
+        assert!(st.cooling(1999.0));
+        assert!(!st.cooling(2000.0));
+        let later = Error {
+            retry_after_ms: Some(30_000.0),
+            ..e.clone()
+        };
+        st.cool_down(&later, 0.0, &p);
+        assert!(st.cooling(29_999.0));
+        let huge = Error {
+            retry_after_ms: Some(1e12),
+            ..e
+        };
+        st.cool_down(&huge, 0.0, &p);
+        assert!(!st.cooling(MAX_COOLDOWN_MS));
+        st.publish(token(1e9, 7200.0));
+        assert!(!st.cooling(1.0), "a new token ends the cooldown");
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
@@ -360,6 +479,8 @@ mod tests {
         min_delay_ms: 200.0,
         max_delay_ms: 5000.0,
         min_token_age_ms: 0.0,
+        margin_ms: 5000.0,
+        cooldown_ms: 1000.0,
     };
 
     fn fields(expires_in: Option<f64>, rt: Option<&str>) -> TokenFields {

@@ -471,7 +471,11 @@ mod cache {
         );
         Reflect::set(&clock, &"t".into(), &(1e12 + 30_001.0).into()).unwrap();
         assert!(cache.peek().is_undefined());
-        let set = JsFuture::from(cache.get_token()).await.unwrap();
+        // Within the skew, outside the 5 s margin: still served, one background refresh.
+        let served = cache.get_access_token();
+        assert!(cache.refreshing());
+        assert_eq!(JsFuture::from(served).await.unwrap(), "at-1");
+        let set = JsFuture::from(cache.refresh()).await.unwrap(); // joins it
         assert_eq!(field(&set, "accessToken"), "at-2");
         assert_eq!(field(&set, "refreshToken"), "rt-2");
         assert_eq!(field(&fetch, "calls").as_f64(), Some(2.0));

@@ -12,6 +12,8 @@ pub(super) const P: Policy = Policy {
     min_delay_ms: 200.0,
     max_delay_ms: 5000.0,
     min_token_age_ms: 0.0,
+    margin_ms: 5000.0,
+    cooldown_ms: 1000.0,
 };
 
 /// One scripted server answer: a rotating success, a plain success, or an error.

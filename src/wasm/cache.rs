@@ -22,7 +22,7 @@ use super::error::to_js;
 use super::fetch::{self, Failure};
 use super::js::{self, get, Request};
 use super::options::CacheOptions;
-use crate::cache::{State, Token};
+use crate::cache::{Serve, State, Token};
 use crate::error::Error;
 use crate::secret::Secret;
 
@@ -160,6 +160,7 @@ impl TokenCache {
                 state: RefCell::new(state),
                 views: RefCell::new(None),
                 inflight: RefCell::new(None),
+                failure: RefCell::new(None),
             }),
         }
     }
@@ -188,12 +189,25 @@ impl TokenCache {
         Ok(cache)
     }
 
-    /// A hit resolves at once from the cached JS value; a miss awaits the shared job.
+    /// A hit resolves at once from the cached JS value — also within the skew, where it
+    /// starts a background refresh; a miss shares the last failure during its cooldown, or
+    /// awaits the shared job.
     fn get(&self, pick: fn(&Views) -> Promise, field: &'static str) -> Promise {
-        match self.inner.serve(pick) {
+        let now = match self.inner.now() {
+            Ok(now) => now,
             Err(f) => return Promise::reject(&f.into_js()),
-            Ok(Some(p)) => return p,
-            Ok(None) => {}
+        };
+        let serve = self.inner.serving(now);
+        if serve != Serve::Stale {
+            if serve == Serve::Ahead {
+                driver::ahead(&self.inner, now);
+            }
+            if let Some(v) = self.inner.views.borrow().as_ref() {
+                return pick(v);
+            }
+        }
+        if let Some(e) = self.inner.cooling(now) {
+            return Promise::reject(&e);
         }
         let job = driver::job(&self.inner, false);
         if field.is_empty() {

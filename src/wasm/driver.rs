@@ -17,7 +17,7 @@ use wasm_bindgen_futures::JsFuture;
 use super::fetch::{self, Failure};
 use super::js::{self, get};
 use super::options::CacheOptions;
-use crate::cache::{State, Stored, Token};
+use crate::cache::{Serve, State, Stored, Token};
 use crate::engine::{Action, Event, Job, Outcome};
 use crate::secret::Secret;
 
@@ -31,6 +31,8 @@ pub struct Inner {
     pub views: RefCell<Option<Views>>,
     /// The refresh job in flight; resolves to its TokenSet.
     pub inflight: RefCell<Option<Promise>>,
+    /// The last failed refresh's rejection, every waiting caller's during the cooldown.
+    pub failure: RefCell<Option<JsValue>>,
 }
 
 /// The published token, and its JS views made once per refresh so a hit costs no encoding.
@@ -64,6 +66,23 @@ impl Inner {
             .as_ref()
             .filter(|v| v.token.is_fresh(now, &self.opts.policy));
         Ok(fresh.map(pick))
+    }
+
+    /// How the published token serves a caller now (`Stale` when there is none).
+    pub fn serving(&self, now: f64) -> Serve {
+        let views = self.views.borrow();
+        let serve = views
+            .as_ref()
+            .map(|v| v.token.serve(now, &self.opts.policy));
+        serve.unwrap_or(Serve::Stale)
+    }
+
+    /// The last failure's rejection, while its cooldown lasts.
+    pub fn cooling(&self, now: f64) -> Option<JsValue> {
+        if !self.state.borrow().cooling(now) {
+            return None;
+        }
+        self.failure.borrow().clone()
     }
 
     /// Publishes `token_set` (whose token is `token`) to callers.
@@ -247,11 +266,45 @@ pub fn job(inner: &Rc<Inner>, force: bool) -> Promise {
     let p = js::promise(async move {
         let result = run(&me, force).await;
         me.inflight.replace(None);
-        result.map_err(Failure::into_js)
+        result.map_err(|f| me.failed(f))
     });
     inner.inflight.replace(Some(p.clone()));
     keep_alive(&p);
     p
+}
+
+impl Inner {
+    /// Remembers a failed refresh for the cooldown; returns its rejection.
+    fn failed(&self, f: Failure) -> JsValue {
+        let cool = match (&f, self.now()) {
+            (Failure::OAuth(e, _), Ok(now)) => Some((e.clone(), now)),
+            _ => None,
+        };
+        let js = f.into_js();
+        if let Some((e, now)) = cool {
+            let policy = &self.opts.policy;
+            self.state.borrow_mut().cool_down(&e, now, policy);
+            self.failure.replace(Some(js.clone()));
+        }
+        js
+    }
+}
+
+/// Starts a background refresh of a token still served (none while one runs or while a
+/// failure cools down). Its rejection is not left unhandled: the next caller sees it.
+pub fn ahead(inner: &Rc<Inner>, now: f64) {
+    if inner.inflight.borrow().is_some() || inner.state.borrow().cooling(now) {
+        return;
+    }
+    let _ = quiet(job(inner, false));
+}
+
+/// `p` as a promise that never rejects.
+fn quiet(p: Promise) -> Promise {
+    js::promise(async move {
+        let _ = JsFuture::from(p).await;
+        Ok(JsValue::UNDEFINED)
+    })
 }
 
 /// Hands a job to the host's `waitUntil`, as a promise that never rejects (the job's
@@ -261,10 +314,5 @@ fn keep_alive(job: &Promise) {
     let Some(wait_until) = KEEP_ALIVE.0.borrow().clone() else {
         return;
     };
-    let job = job.clone();
-    let quiet = js::promise(async move {
-        let _ = JsFuture::from(job).await;
-        Ok(JsValue::UNDEFINED)
-    });
-    let _ = wait_until.call1(&JsValue::UNDEFINED, &quiet);
+    let _ = wait_until.call1(&JsValue::UNDEFINED, &quiet(job.clone()));
 }

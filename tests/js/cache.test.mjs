@@ -94,6 +94,7 @@ test('after rotation is seen, a 500 is not retried (the token may be consumed); 
   e.server.queueFault('status:500')
   await assert.rejects(cache.getAccessToken(), { code: 'http_error', status: 500 })
   assert.equal(e.server.stats().tokenRequests, 2)
+  c.t += 1000 // past the failure's cooldown
   e.server.queueFault('status:503')
   assert.match(await cache.getAccessToken(), /^at-/)
   assert.equal(e.server.stats().tokenRequests, 4)
@@ -123,7 +124,15 @@ test('invalid_grant rejects every waiter, clears the token, and the cache works 
   assert.deepEqual(results.map((r) => r.reason?.code), Array(5).fill('invalid_grant'))
   assert.equal(cache.hasToken, false)
   assert.equal(cache.peek(), undefined)
+  // For the cooldown (1 s), callers share that outcome; no request is sent.
+  const again = await cache.getAccessToken().then(() => null, (err) => err)
+  assert.equal(again, results[0].reason, 'the same rejection')
+  assert.equal(e.server.stats().tokenRequests, 2)
+  c.t += 999
+  await assert.rejects(cache.getAccessToken(), { code: 'invalid_grant' })
+  c.t += 1
   assert.match(await cache.getAccessToken(), /^at-/)
+  assert.equal(e.server.stats().tokenRequests, 3)
 })
 
 test('peek, expiresAt, invalidate, refresh; views never show a secret', async (t) => {
@@ -196,7 +205,7 @@ test('constructor throws invalid_options synchronously; methods keep working aft
   assert.throws(() => new ft.TokenCache({ tokenUrl: 'https://a/t', clientId: 'x', refreshToken: 'y', store: {} }), { code: 'invalid_options' })
   assert.throws(() => new ft.TokenCache({ tokenUrl: 'https://a/t', clientId: 'x', refreshToken: 'y', retry: { retries: -1 } }), { code: 'invalid_options' })
   const e = await edgetag(t, {})
-  const cache = new ft.TokenCache({ ...e.base, retry: { retries: 0 } })
+  const cache = new ft.TokenCache({ ...e.base, retry: { retries: 0 }, failureCooldownMs: 0 })
   e.server.queueFault('status:503')
   await assert.rejects(cache.getAccessToken(), { code: 'http_error' })
   assert.match(await cache.getAccessToken(), /^at-/)

@@ -48,7 +48,7 @@ test('defect 3: after invalid_grant or invalidate(), the store does not hand the
   const e = await edgetag(t)
   const map = new Map()
   const store = { get: (k) => map.get(k) ?? null, put: (k, v) => { map.set(k, v) } }
-  const cache = new ft.TokenCache({ ...e.base, store })
+  const cache = new ft.TokenCache({ ...e.base, store, failureCooldownMs: 0 })
   const first = await cache.getAccessToken()
   e.server.queueFault('invalid_grant')
   await assert.rejects(cache.refresh(), (err) => err.code === 'invalid_grant')

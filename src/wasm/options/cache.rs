@@ -176,6 +176,8 @@ fn policy(options: &JsValue) -> Result<Policy, Error> {
         skew_ms: n("refreshSkewMs", d.skew_ms)?,
         default_expires_in_sec: n("defaultExpiresInSec", d.default_expires_in_sec)?,
         min_token_age_ms: n("minTokenAgeMs", d.min_token_age_ms)?,
+        margin_ms: n("expiryMarginMs", d.margin_ms)?,
+        cooldown_ms: n("failureCooldownMs", d.cooldown_ms)?,
         retries: retries as u32,
         min_delay_ms,
         max_delay_ms,
