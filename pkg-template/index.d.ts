@@ -177,6 +177,15 @@ export interface TokenStore {
   unlock?(key: string, owner: string): unknown
 }
 
+/** What a TokenCache reports: built only from values that are never secret. */
+export type CacheEvent =
+  | { type: 'refreshStart'; forced: boolean }
+  | { type: 'backgroundRefresh' }
+  | { type: 'storeRead' | 'storeWrite' | 'lock'; ok: boolean; durationMs: number }
+  | { type: 'request'; attempt: number; durationMs: number; ok: boolean; status?: number; code?: string }
+  | { type: 'retryScheduled' | 'lockWait'; delayMs: number; attempt: number }
+  | { type: 'refreshEnd'; ok: boolean; durationMs: number; attempts: number; code?: string }
+
 /** Retry policy of a TokenCache: network errors, timeouts, 408, 429 and 5xx only. */
 export interface RetryOptions {
   /** Retries after the first attempt. Default 2. */
@@ -204,6 +213,11 @@ export interface TokenCacheOptions extends RefreshOptions {
    * `refresh()` is not held back. 0 turns it off. Default 1000.
    */
   failureCooldownMs?: number
+  /**
+   * Called with every {@link CacheEvent} (synchronously; its return value and what it throws
+   * are ignored). In Node the same events go to the `freshtoken` diagnostics channel.
+   */
+  onEvent?: (event: CacheEvent) => void
   /** Lifetime assumed when the response has no expires_in. Default 3600. */
   defaultExpiresInSec?: number
   /** Shares tokens (and the rotated refresh token) across instances. */

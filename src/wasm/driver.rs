@@ -14,6 +14,7 @@ use js_sys::{Function, Object, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
+use super::events::Events;
 use super::fetch::{self, Failure};
 use super::js::{self, get};
 use super::options::CacheOptions;
@@ -152,17 +153,26 @@ pub async fn run(inner: &Inner, force: bool) -> Result<JsValue, Failure> {
     let mut cause: Option<JsValue> = None;
     let mut granted: Option<(Secret, JsValue)> = None;
     let mut built: Option<(Secret, JsValue)> = None;
+    let mut events = Events::new(o.on_event.as_ref());
+    events.start(force);
     loop {
         let action = job.step(&mut inner.state.borrow_mut(), &o.policy, event);
+        let t = js_sys::Date::now();
         event = match action {
             Action::ReadStore => match js::settle(inner.store_call("get", &[])).await {
-                Ok(v) => Event::Stored(js::stored(&v), inner.now()?),
-                Err(e) => host_failed(&mut host_error, e),
+                Ok(v) => {
+                    let entry = js::stored(&v);
+                    events.store("storeRead", entry.is_some(), t);
+                    Event::Stored(entry, inner.now()?)
+                }
+                Err(e) => {
+                    events.store("storeRead", false, t);
+                    host_failed(&mut host_error, e)
+                }
             },
             Action::Send(rt) => {
-                let held: Vec<Secret> = inner.state.borrow().secrets().map(Secret::new).collect();
-                let held: Vec<&str> = held.iter().map(Secret::expose).collect();
-                let got = super::grant::refresh(&o.refresh, &rt, &held).await;
+                let got = send(inner, &rt).await;
+                events.request(got.as_ref().err(), t);
                 let (result, sent_at) = match got {
                     Ok(g) => {
                         granted = Some((g.fields.access_token.clone(), g.raw));
@@ -183,6 +193,7 @@ pub async fn run(inner: &Inner, force: bool) -> Result<JsValue, Failure> {
             }
             Action::Lock(ttl) => {
                 let taken = js::settle(inner.store_call("lock", &[&owner, &ttl.into()])).await;
+                events.store("lock", taken.as_ref().is_ok_and(JsValue::is_truthy), t);
                 match taken {
                     Ok(v) => Event::Locked {
                         taken: v.is_truthy(),
@@ -197,25 +208,26 @@ pub async fn run(inner: &Inner, force: bool) -> Result<JsValue, Failure> {
                 Err(_) => Event::HostFailed, // the lock expires by its TTL
             },
             Action::Sleep(ms) => {
+                events.sleep(ms);
                 js::sleep(ms).await;
                 Event::Slept
             }
-            Action::WriteStore(entry) => write(inner, &entry, &mut host_error).await,
+            Action::WriteStore(entry) => {
+                let written = write(inner, &entry, &mut host_error).await;
+                events.store("storeWrite", matches!(written, Event::Written), t);
+                written
+            }
             Action::CallHook(t) => {
-                let rt = inner.state.borrow().refresh_token.clone();
                 let raw = granted.as_ref().map_or(JsValue::UNDEFINED, |g| g.1.clone());
-                let set = js::token_set(&t.fields(), &raw, Some(&rt));
-                let hook = o
-                    .on_tokens
-                    .as_ref()
-                    .map(|h| h.call1(&JsValue::UNDEFINED, &set));
+                let (set, called) = call_hook(inner, &t, &raw);
                 built = Some((t.access_token, set));
-                match js::settle(hook.unwrap_or(Ok(JsValue::UNDEFINED))).await {
+                match js::settle(called).await {
                     Ok(_) => Event::HookDone,
                     Err(e) => host_failed(&mut host_error, e),
                 }
             }
             Action::Done(outcome) => {
+                events.end(&outcome);
                 inner.sync_views(built, granted);
                 return match outcome {
                     Outcome::Token => Ok(views_token_set(inner)),
@@ -225,6 +237,24 @@ pub async fn run(inner: &Inner, force: bool) -> Result<JsValue, Failure> {
             }
         };
     }
+}
+
+/// The refresh request with `rt`, redacting every secret the cache holds or held.
+async fn send(inner: &Inner, rt: &Secret) -> Result<super::fetch::Granted, Failure> {
+    let held: Vec<Secret> = inner.state.borrow().secrets().map(Secret::new).collect();
+    let held: Vec<&str> = held.iter().map(Secret::expose).collect();
+    super::grant::refresh(&inner.opts.refresh, rt, &held).await
+}
+
+/// Calls `onTokens` with the TokenSet of `t`; returns that set and what the hook returned.
+fn call_hook(inner: &Inner, t: &Token, raw: &JsValue) -> (JsValue, Result<JsValue, JsValue>) {
+    let rt = inner.state.borrow().refresh_token.clone();
+    let set = js::token_set(&t.fields(), raw, Some(&rt));
+    let hook = inner.opts.on_tokens.as_ref();
+    let called = hook.map_or(Ok(JsValue::UNDEFINED), |h| {
+        h.call1(&JsValue::UNDEFINED, &set)
+    });
+    (set, called)
 }
 
 fn host_failed(first: &mut Option<JsValue>, e: JsValue) -> Event {
@@ -296,6 +326,7 @@ pub fn ahead(inner: &Rc<Inner>, now: f64) {
     if inner.inflight.borrow().is_some() || inner.state.borrow().cooling(now) {
         return;
     }
+    Events::new(inner.opts.on_event.as_ref()).emit("backgroundRefresh", &[]);
     let _ = quiet(job(inner, false));
 }
 

@@ -7,6 +7,7 @@ mod cache;
 mod deadline;
 mod driver;
 mod error;
+mod events;
 mod fetch;
 mod grant;
 mod js;

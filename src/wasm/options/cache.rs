@@ -24,6 +24,8 @@ pub struct CacheOptions {
     pub store_key: String,
     /// `onTokens`.
     pub on_tokens: Option<Function>,
+    /// `onEvent`.
+    pub on_event: Option<Function>,
     /// The store's lock timings, when it has `lock` and `unlock`.
     pub lock: Option<LockPolicy>,
 }
@@ -63,6 +65,7 @@ impl CacheOptions {
             lock,
             store_key,
             on_tokens: opt_function(v, "onTokens")?,
+            on_event: opt_function(v, "onEvent")?,
             refresh,
         })
     }
