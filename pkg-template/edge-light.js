@@ -6,4 +6,4 @@ import wasm from './freshtoken_bg.wasm?module'
 import { initSync } from './freshtoken.js'
 const { Module } = WebAssembly
 initSync({ module: wasm instanceof Module ? wasm : Object.setPrototypeOf(wasm, Module.prototype) })
-export { refreshAccessToken, TokenCache, OAuthError, createPkce, buildAuthorizeUrl, exchangeCode } from './freshtoken.js'
+export { refreshAccessToken, TokenCache, OAuthError, createPkce, buildAuthorizeUrl, exchangeCode, revokeToken } from './freshtoken.js'

@@ -163,6 +163,22 @@ export interface ExchangeCodeOptions extends Omit<RefreshOptions, 'refreshToken'
  */
 export declare function exchangeCode(options: ExchangeCodeOptions): Promise<TokenSet>
 
+/** Options of `revokeToken`: the client's, the revocation endpoint and the token. */
+export interface RevokeTokenOptions extends Omit<RefreshOptions, 'tokenUrl' | 'refreshToken' | 'scope'> {
+  /** The RFC 7009 revocation endpoint; https unless loopback or `allowInsecureHttp`. */
+  revocationUrl: string
+  /** The token to revoke. */
+  token: string
+  /** Sent as `token_type_hint`. */
+  tokenTypeHint?: 'refresh_token' | 'access_token'
+}
+
+/**
+ * Revokes a token (RFC 7009): one request, authenticated like a refresh. Resolves on any
+ * 2xx (servers answer 200 for unknown tokens too); rejects with an `OAuthError` otherwise.
+ */
+export declare function revokeToken(options: RevokeTokenOptions): Promise<void>
+
 /** A KV-style store: Workers KV, a Map-backed object, a localStorage wrapper. */
 export interface TokenStore {
   get(key: string): string | null | undefined | Promise<string | null | undefined>
@@ -218,6 +234,8 @@ export interface TokenCacheOptions extends RefreshOptions {
    * are ignored). In Node the same events go to the `freshtoken` diagnostics channel.
    */
   onEvent?: (event: CacheEvent) => void
+  /** The RFC 7009 revocation endpoint, for `revoke()`. */
+  revocationUrl?: string
   /** Lifetime assumed when the response has no expires_in. Default 3600. */
   defaultExpiresInSec?: number
   /** Shares tokens (and the rotated refresh token) across instances. */
@@ -253,6 +271,11 @@ export declare class TokenCache {
   getToken(): Promise<TokenSet>
   /** Joins a refresh in flight, else always sends one. */
   refresh(): Promise<TokenSet>
+  /**
+   * Revokes the refresh token at `revocationUrl` (RFC 7009), then forgets the tokens in
+   * memory and in the store. Rejects `invalid_options` without a `revocationUrl`.
+   */
+  revoke(): Promise<void>
   /**
    * Forgets the access token (e.g. after a 401); keeps the refresh token. With `accessToken`,
    * only if that is the held one (see `minTokenAgeMs`). Either way that token

@@ -7,4 +7,4 @@ import * as cf from 'cloudflare:workers'
 import { initSync, setKeepAlive } from './freshtoken.js'
 initSync({ module: wasm })
 setKeepAlive(cf.waitUntil)
-export { refreshAccessToken, TokenCache, OAuthError, createPkce, buildAuthorizeUrl, exchangeCode } from './freshtoken.js'
+export { refreshAccessToken, TokenCache, OAuthError, createPkce, buildAuthorizeUrl, exchangeCode, revokeToken } from './freshtoken.js'

@@ -260,6 +260,14 @@ impl State {
         true
     }
 
+    /// After the refresh token was revoked: forgets the access token and remembers both, so
+    /// that no store hands either back.
+    pub fn revoked(&mut self) {
+        self.invalidate();
+        let rt = self.refresh_token.clone();
+        self.retire(rt);
+    }
+
     /// Forgets the access token (after a 401, or when the server refused the grant), and
     /// remembers it so the store cannot give it back. Keeps the refresh token.
     pub fn invalidate(&mut self) {

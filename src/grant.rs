@@ -133,6 +133,23 @@ pub fn refresh_request(
     token_request(client, &grant, extras)
 }
 
+/// Builds a token revocation request (RFC 7009 §2.1), authenticated like a grant.
+pub fn revocation_request(
+    client: &Client,
+    token: &Secret,
+    hint: Option<&str>,
+    extras: &Extras,
+) -> Result<HttpRequest, Error> {
+    if token.expose().is_empty() {
+        return Err(Error::invalid_option("token", "must be a non-empty string"));
+    }
+    let mut params = vec![("token", token.expose())];
+    if let Some(h) = hint {
+        params.push(("token_type_hint", h));
+    }
+    token_request(client, &params, extras)
+}
+
 /// Builds the authorization-code grant request with PKCE (RFC 6749 §4.1.3, RFC 7636 §4.5).
 pub fn code_request(
     client: &Client,
@@ -281,6 +298,24 @@ mod tests {
             .iter()
             .find(|(n, _)| n == name)
             .map(|(_, v)| v.as_str())
+    }
+
+    #[test]
+    fn revocation_bodies() {
+        let none = Extras {
+            params: vec![],
+            headers: vec![],
+        };
+        let t = Secret::new("r/t+1");
+        let basic = client(Some("s"), None);
+        let r = revocation_request(&basic, &t, Some("refresh_token"), &none).unwrap();
+        assert_eq!(r.body, "token=r%2Ft%2B1&token_type_hint=refresh_token");
+        assert!(header(&r, "authorization").is_some_and(|h| h.starts_with("Basic ")));
+        let public = client(None, None);
+        let r = revocation_request(&public, &t, None, &none).unwrap();
+        assert_eq!(r.body, "token=r%2Ft%2B1&client_id=client+1");
+        let empty = revocation_request(&public, &Secret::new(""), None, &none);
+        assert_eq!(empty.map_err(|e| e.code), Err(Code::InvalidOptions));
     }
 
     #[test]

@@ -83,6 +83,20 @@ pub struct TokenFields {
     pub scope: Option<String>,
 }
 
+impl TokenFields {
+    /// No token: what a revocation "grants" (its access token is empty).
+    pub fn none() -> TokenFields {
+        TokenFields {
+            access_token: Secret::new(""),
+            token_type: String::new(),
+            expires_in: None,
+            expires_at: None,
+            refresh_token: None,
+            scope: None,
+        }
+    }
+}
+
 /// What the transport saw of the response.
 #[derive(Clone, Copy, Debug)]
 pub struct Received<'a> {
@@ -110,6 +124,19 @@ pub fn parse_token_response<B: JsonObject>(
             e
         })
         .and_then(|b| token_fields(b, got.status, got.sent_at))
+}
+
+/// A token revocation response (RFC 7009 §2.2): any 2xx is success and its body is ignored;
+/// anything else fails as a token response would (§2.2.1: the same error body).
+pub fn parse_revocation_response<B: JsonObject>(
+    got: &Received<'_>,
+    body: Result<&B, BodyError>,
+    secrets: &[&str],
+) -> Result<(), Error> {
+    if (200..300).contains(&got.status) {
+        return Ok(());
+    }
+    parse_token_response(got, body, secrets).map(|_| ())
 }
 
 fn classify<'b, B: JsonObject>(
@@ -237,6 +264,34 @@ mod tests {
         };
         let body = obj.as_ref().ok_or(BodyError::NotJsonObject);
         parse_token_response(&got, body, &["CLIENT-SECRET", "REFRESH-1"])
+    }
+
+    #[test]
+    fn revocation_success_is_any_2xx_whatever_the_body() {
+        let got = |status| Received {
+            status,
+            retry_after: None,
+            sent_at: SENT,
+            now: SENT,
+        };
+        let none: Result<&serde_json::Map<String, serde_json::Value>, _> =
+            Err(BodyError::NotJsonObject);
+        assert_eq!(parse_revocation_response(&got(200), none, &[]), Ok(()));
+        assert_eq!(parse_revocation_response(&got(204), none, &[]), Ok(()));
+        let e = parse_revocation_response(&got(503), none, &[]).unwrap_err();
+        assert_eq!(
+            (e.retryable(), e.status, e.code),
+            (true, Some(503), Code::HttpError)
+        );
+        let body: serde_json::Map<String, serde_json::Value> = serde_json::from_str(
+            r#"{"error":"unsupported_token_type","error_description":"no REFRESH-1"}"#,
+        )
+        .unwrap();
+        let e = parse_revocation_response(&got(400), Ok(&body), &["REFRESH-1"]).unwrap_err();
+        assert_eq!(e.code.as_str(), "unsupported_token_type");
+        assert!(!e.description.unwrap().contains("REFRESH-1"));
+        let redirect = parse_revocation_response(&got(302), none, &[]).unwrap_err();
+        assert_eq!(redirect.code, Code::HttpError);
     }
 
     fn err(status: u16, body: &str) -> (String, Option<u16>, bool) {

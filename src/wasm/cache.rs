@@ -131,6 +131,15 @@ impl TokenCache {
         js::promise(async move { authorized_fetch(&this, &input, &init).await })
     }
 
+    /// Revokes the refresh token at `revocationUrl` (RFC 7009), then forgets the tokens: in
+    /// memory, and in the store (an entry without tokens, which reads as absent). Rejects
+    /// with `invalid_options` without a `revocationUrl`; if the server refuses, nothing is
+    /// forgotten.
+    pub fn revoke(&self) -> Promise {
+        let inner = self.inner.clone();
+        js::promise(async move { revoke(&inner).await.map_err(Failure::into_js) })
+    }
+
     /// Whether an access token is held (fresh or not).
     #[wasm_bindgen(getter, js_name = hasToken)]
     pub fn has_token(&self) -> bool {
@@ -238,6 +247,25 @@ pub fn set_keep_alive(wait_until: JsValue) -> Result<(), JsValue> {
     })?;
     driver::set_keep_alive(Some(f));
     Ok(())
+}
+
+async fn revoke(inner: &Inner) -> Result<JsValue, Failure> {
+    let o = &inner.opts;
+    let url = o
+        .revocation_url
+        .as_deref()
+        .ok_or_else(|| Error::invalid_option("revocationUrl", "is required for revoke()"))?;
+    let rt = inner.state.borrow().refresh_token.clone();
+    super::revoke::send(&o.refresh, url, &rt, Some("refresh_token")).await?;
+    inner.state.borrow_mut().revoked();
+    inner.views.replace(None);
+    if o.store.is_some() {
+        let empty = js::store_value(&crate::cache::Stored::default());
+        js::settle(inner.store_call("put", &[&empty]))
+            .await
+            .map_err(Failure::Thrown)?;
+    }
+    Ok(JsValue::UNDEFINED)
 }
 
 /// `cache.fetch`: the resource response passes through unchanged, whatever its status.

@@ -123,7 +123,8 @@ impl Inner {
         self.set_views(t, set);
     }
 
-    fn store_call(&self, name: &str, args: &[&JsValue]) -> Result<JsValue, JsValue> {
+    /// Calls `store[name](key, …args)`.
+    pub fn store_call(&self, name: &str, args: &[&JsValue]) -> Result<JsValue, JsValue> {
         let none = JsValue::UNDEFINED;
         let store = self.opts.store.as_ref().unwrap_or(&none);
         let f: Function = get(store, name).unchecked_into();

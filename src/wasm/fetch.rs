@@ -57,22 +57,28 @@ pub struct Granted {
     pub sent_at: f64,
 }
 
-/// Sends `req` and parses the answer; `secrets`, and the credential of the request's own
-/// `Authorization` header (servers echo it), are redacted from server texts.
+/// What an endpoint's success is.
+#[derive(Clone, Copy, PartialEq)]
+pub enum Expect {
+    /// A token response.
+    Token,
+    /// A revocation response (RFC 7009): any 2xx, whatever the body; [`Granted::fields`]
+    /// then holds no token.
+    Revoked,
+}
+
+/// Sends `req` to `url` and parses the answer; `secrets`, and the credential of the
+/// request's own `Authorization` header (servers echo it), are redacted from server texts.
 pub async fn exchange(
     opts: &RefreshOptions,
+    url: &str,
     req: &HttpRequest,
     secrets: &[&str],
+    expect: Expect,
 ) -> Result<Granted, Failure> {
-    let mut secrets = secrets.to_vec();
-    for (name, value) in &req.headers {
-        if name == "authorization" {
-            secrets.push(value.as_str());
-            secrets.extend(value.get(6..).filter(|_| value.starts_with("Basic ")));
-        }
-    }
+    let secrets = with_credential(req, secrets);
     let sent_at = now(opts.now.as_ref())?;
-    let got = post(opts, req).await?;
+    let got = post(opts, url, req).await?;
     let received = Received {
         status: got.status,
         retry_after: got.retry_after.as_deref(),
@@ -81,12 +87,31 @@ pub async fn exchange(
     };
     let raw = got.body.clone().unwrap_or(JsValue::UNDEFINED);
     let object = got.body.map(JsObject);
-    let fields = parse_token_response(&received, object.as_ref().map_err(|e| *e), &secrets)?;
+    let body = object.as_ref().map_err(|e| *e);
+    let fields = match expect {
+        Expect::Token => parse_token_response(&received, body, &secrets)?,
+        Expect::Revoked => {
+            crate::response::parse_revocation_response(&received, body, &secrets)?;
+            TokenFields::none()
+        }
+    };
     Ok(Granted {
         fields,
         raw,
         sent_at,
     })
+}
+
+/// `secrets` and the credential of the request's own `Authorization` header.
+fn with_credential<'a>(req: &'a HttpRequest, secrets: &[&'a str]) -> Vec<&'a str> {
+    let mut secrets = secrets.to_vec();
+    for (name, value) in &req.headers {
+        if name == "authorization" {
+            secrets.push(value.as_str());
+            secrets.extend(value.get(6..).filter(|_| value.starts_with("Basic ")));
+        }
+    }
+    secrets
 }
 
 /// The caller's clock (`options.now`), or `Date.now`. Whatever `now` throws passes through.
@@ -120,12 +145,12 @@ struct Got {
     body: Result<JsValue, BodyError>,
 }
 
-async fn post(opts: &RefreshOptions, req: &HttpRequest) -> Result<Got, Failure> {
+async fn post(opts: &RefreshOptions, url: &str, req: &HttpRequest) -> Result<Got, Failure> {
     let fetch = fetch_fn(opts.fetch.as_ref())?;
     let deadline = Deadline::start(opts.timeout_ms, opts.signal.as_ref())?;
     let init = request_init(req, &deadline.controller.signal());
     let pending = fetch
-        .call2(&JsValue::UNDEFINED, &opts.token_url.as_str().into(), &init)
+        .call2(&JsValue::UNDEFINED, &url.into(), &init)
         .map(|p| Promise::resolve(&p))
         .map_err(|e| deadline.fail(Interrupt::Failed(e)))?;
     let response = deadline.race(pending).await?;

@@ -6,7 +6,7 @@ use crate::prelude::*;
 
 use core::cell::RefCell;
 
-use super::fetch::{exchange, Failure, Granted};
+use super::fetch::{exchange, Expect, Failure, Granted};
 use super::js::Global;
 use super::options::RefreshOptions;
 use crate::auth::{self, Memory};
@@ -31,6 +31,11 @@ pub async fn refresh(
 /// What each token endpoint accepted from auto-mode clients (`crate::auth`).
 static AUTH_MEMORY: Global<RefCell<Memory>> = Global(RefCell::new(Memory(Vec::new())));
 
+/// The client as the token endpoint last accepted it (auto mode), else as configured.
+pub fn recalled(opts: &RefreshOptions) -> Client {
+    AUTH_MEMORY.0.borrow().recall(&opts.token_url, &opts.client)
+}
+
 /// Sends the grant `build` makes for the client, starting from the way this endpoint last
 /// accepted; in auto mode, after an authentication refusal, once more per fallback (at most
 /// three requests: a refusal does not spend the grant).
@@ -42,7 +47,8 @@ pub async fn authenticated(
     let url = opts.token_url.as_str();
     let mut client = AUTH_MEMORY.0.borrow().recall(url, &opts.client);
     loop {
-        match exchange(opts, &build(&client)?, secrets).await {
+        let req = build(&client)?;
+        match exchange(opts, url, &req, secrets, Expect::Token).await {
             Ok(granted) => {
                 AUTH_MEMORY.0.borrow_mut().remember(url, &client);
                 return Ok(granted);

@@ -13,11 +13,13 @@ mod grant;
 mod js;
 mod options;
 mod pkce;
+mod revoke;
 
 use wasm_bindgen::prelude::*;
 
 pub use cache::{set_keep_alive, TokenCache};
 pub use pkce::{build_authorize_url, create_pkce, exchange_code};
+pub use revoke::revoke_token;
 
 /// One refresh-token grant ([RFC 6749 §6](https://www.rfc-editor.org/rfc/rfc6749#section-6))
 /// through the host's `fetch`: exactly one request, no retries. Resolves to a TokenSet;

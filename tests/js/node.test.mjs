@@ -21,7 +21,7 @@ for (const [kind, type, file, load] of [
       const { stdout } = await run('node', [file, server.origin], { cwd: p.dir, timeout: 30_000 })
       const r = JSON.parse(stdout)
       // CommonJS shows the whole wasm-bindgen glue, setKeepAlive (for workerd-like hosts) included.
-      const expected = ['OAuthError', 'TokenCache', 'buildAuthorizeUrl', 'createPkce', 'exchangeCode', 'refreshAccessToken', ...(kind === 'cjs' ? ['setKeepAlive'] : [])]
+      const expected = ['OAuthError', 'TokenCache', 'buildAuthorizeUrl', 'createPkce', 'exchangeCode', 'refreshAccessToken', 'revokeToken', ...(kind === 'cjs' ? ['setKeepAlive'] : [])]
       assert.deepEqual(r.exports.filter((k) => k !== 'default'), expected)
       assertHostResult(assert, r)
     } finally {

@@ -23,6 +23,7 @@ export async function startOidc({ ttlSec = 3600, rotate = true } = {}) {
     rotateRefreshToken: rotate,
     ttl: { AccessToken: ttlSec, RefreshToken: 14 * 86400, Grant: 14 * 86400 },
     issueRefreshToken: () => true,
+    features: { revocation: { enabled: true } },
   })
   const counts = { token: 0 }
   const handler = provider.callback()
@@ -53,6 +54,7 @@ export async function startOidc({ ttlSec = 3600, rotate = true } = {}) {
     authorizeUrl: issuer + '/auth',
     mintCode,
     tokenUrl: issuer + '/token',
+    revocationUrl: issuer + '/token/revocation',
     provider,
     counts,
     mintRefreshToken,

@@ -23,7 +23,7 @@ test('workerd (miniflare): import with no init, refresh, OAuthError', async () =
     const text = await res.text()
     assert.equal(res.status, 200, text)
     const r = JSON.parse(text)
-    assert.deepEqual(r.exports, ['OAuthError', 'TokenCache', 'buildAuthorizeUrl', 'createPkce', 'exchangeCode', 'refreshAccessToken'])
+    assert.deepEqual(r.exports, ['OAuthError', 'TokenCache', 'buildAuthorizeUrl', 'createPkce', 'exchangeCode', 'refreshAccessToken', 'revokeToken'])
     assertHostResult(assert, r)
   } finally {
     await mf.dispose()

@@ -26,6 +26,8 @@ pub struct CacheOptions {
     pub on_tokens: Option<Function>,
     /// `onEvent`.
     pub on_event: Option<Function>,
+    /// `revocationUrl`, for `revoke()`.
+    pub revocation_url: Option<String>,
     /// The store's lock timings, when it has `lock` and `unlock`.
     pub lock: Option<LockPolicy>,
 }
@@ -66,6 +68,7 @@ impl CacheOptions {
             store_key,
             on_tokens: opt_function(v, "onTokens")?,
             on_event: opt_function(v, "onEvent")?,
+            revocation_url: revocation_url(v)?,
             refresh,
         })
     }
@@ -98,6 +101,14 @@ fn store(v: &JsValue) -> Result<Option<JsValue>, Error> {
         "store",
         "must have get(key) and put(key, value)",
     ))
+}
+
+fn revocation_url(v: &JsValue) -> Result<Option<String>, Error> {
+    let Some(url) = opt_string(v, "revocationUrl")? else {
+        return Ok(None);
+    };
+    let insecure = super::opt_bool(v, "allowInsecureHttp")?.unwrap_or(false);
+    super::checked_url(&url, insecure, "revocationUrl").map(Some)
 }
 
 /// A store with `lock(key, owner, ttlMs)` and `unlock(key, owner)` shares one refresh

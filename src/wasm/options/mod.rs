@@ -47,15 +47,21 @@ pub struct RefreshOptions {
 impl RefreshOptions {
     /// Reads every option of `refreshAccessToken` from `v`.
     pub fn from_js(v: &JsValue) -> Result<RefreshOptions, Error> {
-        Self::parse(v, true)
+        Self::parse(v, "tokenUrl", true)
     }
 
     /// The same options for another grant (`exchangeCode`): no `refreshToken`.
     pub fn from_js_without_refresh_token(v: &JsValue) -> Result<RefreshOptions, Error> {
-        Self::parse(v, false)
+        Self::parse(v, "tokenUrl", false)
     }
 
-    fn parse(v: &JsValue, needs_refresh_token: bool) -> Result<RefreshOptions, Error> {
+    /// The options of `revokeToken`: `revocationUrl` (kept as `token_url`), no
+    /// `refreshToken`.
+    pub fn for_revocation(v: &JsValue) -> Result<RefreshOptions, Error> {
+        Self::parse(v, "revocationUrl", false)
+    }
+
+    fn parse(v: &JsValue, url: &str, needs_refresh_token: bool) -> Result<RefreshOptions, Error> {
         if !v.is_object() {
             return Err(Error::invalid_option("options", "must be an object"));
         }
@@ -83,7 +89,7 @@ impl RefreshOptions {
             String::new()
         });
         Ok(RefreshOptions {
-            token_url: checked_url(&req_string(v, "tokenUrl")?, allow_insecure, "tokenUrl")?,
+            token_url: checked_url(&req_string(v, url)?, allow_insecure, url)?,
             client,
             refresh_token,
             scope: opt_string(v, "scope")?,

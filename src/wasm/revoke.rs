@@ -1,0 +1,62 @@
+//! Token revocation (RFC 7009): `revokeToken(options)`, and `TokenCache.revoke()` which
+//! revokes the cache's refresh token and forgets its tokens, in memory and in the store.
+
+#[allow(unused_imports)]
+use crate::prelude::*;
+
+use js_sys::Promise;
+use wasm_bindgen::prelude::*;
+
+use super::error::to_js;
+use super::fetch::{self, Failure};
+use super::js;
+use super::options::{opt_string, req_string, RefreshOptions};
+use crate::error::Error;
+use crate::grant::revocation_request;
+use crate::secret::Secret;
+
+/// Revokes one token at `options.revocationUrl` (RFC 7009 §2.1): exactly one request,
+/// authenticated like a refresh. Resolves `undefined` on any 2xx (the server also answers
+/// 200 for a token it did not know); rejects with an `OAuthError` otherwise.
+#[wasm_bindgen(js_name = revokeToken)]
+pub fn revoke_token(options: JsValue) -> Promise {
+    js::promise(async move {
+        let read = || -> Result<_, Error> {
+            let opts = RefreshOptions::for_revocation(&options)?;
+            let token = Secret::new(req_string(&options, "token")?);
+            Ok((opts, token, hint(&options)?))
+        };
+        let (opts, token, hint) = read().map_err(|e| to_js(&e, None))?;
+        send(&opts, &opts.token_url, &token, hint.as_deref())
+            .await
+            .map_err(Failure::into_js)?;
+        Ok(JsValue::UNDEFINED)
+    })
+}
+
+/// `tokenTypeHint`: `refresh_token` or `access_token` (RFC 7009 §2.1), if given.
+fn hint(options: &JsValue) -> Result<Option<String>, Error> {
+    let hint = opt_string(options, "tokenTypeHint")?;
+    match hint.as_deref() {
+        None | Some("refresh_token" | "access_token") => Ok(hint),
+        Some(_) => Err(Error::invalid_option(
+            "tokenTypeHint",
+            "must be 'refresh_token' or 'access_token'",
+        )),
+    }
+}
+
+/// Sends the revocation of `token` to `url`, authenticating the way the token endpoint
+/// last accepted (auto mode) or as configured.
+pub async fn send(
+    opts: &RefreshOptions,
+    url: &str,
+    token: &Secret,
+    hint: Option<&str>,
+) -> Result<(), Failure> {
+    let client = super::grant::recalled(opts);
+    let req = revocation_request(&client, token, hint, &opts.extras)?;
+    let secrets = [opts.client.secret(), token.expose()];
+    fetch::exchange(opts, url, &req, &secrets, fetch::Expect::Revoked).await?;
+    Ok(())
+}
