@@ -50,7 +50,10 @@ try {
   if (!(e instanceof OAuthError)) throw e
   log(`refresh() meeting invalid_grant: OAuthError ${e.code} ${e.status} — "${e.description}" (not retried, token cleared: hasToken=${cache.hasToken})`)
 }
-log(`after the error the same cache works: ${mask(await cache.getAccessToken())}`)
+const shared = await cache.getAccessToken().then(() => 'a token', (e) => `the same ${e.code}`)
+log(`a caller within the 1 s failure cooldown gets ${shared}, and no request is sent`)
+await new Promise((r) => setTimeout(r, 1000))
+log(`after the cooldown the same cache works: ${mask(await cache.getAccessToken())}`)
 
 try {
   await refreshAccessToken({ tokenUrl: origin + '/f/hang', ...client, refreshToken: 'rt-initial', timeoutMs: 500 })

@@ -50,6 +50,8 @@ function newCache(tokenSet) {
     retry: { retries: 2, minDelayMs: 300, maxDelayMs: 5000 },
     timeoutMs: 10_000,
     fetch: loggingFetch,
+    // The cache's own account of its work (never a secret): shown in the log as "event".
+    onEvent: (e) => log('event', e.type + eventDetail(e)),
     onTokens: (set) => {
       lifetimeMs = (set.expiresIn ?? config.lifetimeSec) * 1000
       log('refresh', `new token, expires in ${set.expiresIn ?? '?'} s` + (set.raw.refresh_token ? ', refresh token rotated' : ''))
@@ -183,13 +185,22 @@ function log(kind, text, detail = '', code = '') {
 const mask = (t) => t.length <= 10 ? '•'.repeat(t.length) : `${t.slice(0, 3)}${'•'.repeat(12)}${t.slice(-4)}`
 
 /** Draws the token, its state and the countdown bar with the refresh point marked. */
+/** An event's fields, as `key=value` (they never hold a secret). */
+function eventDetail(e) {
+  const parts = Object.entries(e).filter(([k, v]) => k !== 'type' && v !== undefined)
+    .map(([k, v]) => `${k}=${typeof v === 'number' && !Number.isInteger(v) ? Math.round(v) : v}`)
+  return parts.length ? ' ' + parts.join(' ') : ''
+}
+
 function render() {
   const token = cache.peek()
   const expiresAt = cache.expiresAt
-  const state = cache.refreshing ? 'refreshing' : token ? 'fresh' : cache.hasToken ? 'stale' : 'none'
+  // Within the skew the token is still served while the cache refreshes it in the background.
+  const ahead = !token && cache.hasToken && expiresAt - Date.now() > 5000
+  const state = cache.refreshing ? (ahead ? 'ahead' : 'refreshing') : token ? 'fresh' : ahead ? 'served' : cache.hasToken ? 'stale' : 'none'
   $('state').dataset.state = state
-  $('state').textContent = { refreshing: 'refreshing…', fresh: 'fresh', stale: 'stale: refreshes on next call', none: 'no token' }[state]
-  const shown = token ?? (cache.hasToken ? '(stale)' : '—')
+  $('state').textContent = { ahead: 'served, refreshing ahead…', served: 'served; refreshes ahead on next call', refreshing: 'refreshing…', fresh: 'fresh', stale: 'stale: refreshes on next call', none: 'no token' }[state]
+  const shown = token ?? (ahead ? '(still served while it refreshes ahead)' : cache.hasToken ? '(stale)' : '—')
   $('token').textContent = token && !revealed ? mask(token) : shown
   if (expiresAt === undefined) {
     $('fill').style.width = '0%'
@@ -207,7 +218,7 @@ function render() {
   $('skew').style.left = ((skew / lifetimeMs) * 100).toFixed(2) + '%'
   $('meter').setAttribute('aria-valuenow', pct.toFixed(0))
   $('countdown').textContent = left > 0
-    ? `Expires in ${(left / 1000).toFixed(1)} s · the cache refreshes when ${(skew / 1000).toFixed(0)} s are left`
+    ? `Expires in ${(left / 1000).toFixed(1)} s · the cache refreshes ahead when ${(skew / 1000).toFixed(0)} s are left; callers wait only in the last 5 s`
     : 'Expired: the next call refreshes'
 }
 

@@ -120,8 +120,33 @@ test('examples/node.mjs (the terminal half of make demo) tells its story', async
     /forced expiry, 2 concurrent callers → one refresh: same token, 2 requests in all/,
     /refresh\(\) meeting a 503: retried, 2 requests, token ok/,
     /refresh\(\) meeting invalid_grant: OAuthError invalid_grant 400 — "injected invalid_grant" \(not retried, token cleared: hasToken=false\)/,
-    /after the error the same cache works: at-/,
+    /a caller within the 1 s failure cooldown gets the same invalid_grant, and no request is sent/,
+    /after the cooldown the same cache works: at-/,
     /refreshAccessToken\(\) against a hanging server: timeout after 500 ms, retryable=true/,
   ]) assert.match(stdout, line)
   assert.equal(server.stats().tokenRequests, 7)
+})
+
+test('demo page: refresh ahead — the event stream shows a background refresh while the token stays served', async () => {
+  const page = await browser.newPage({ viewport: { width: 1100, height: 1250 } })
+  const problems = []
+  page.on('pageerror', (e) => problems.push(e.message))
+  try {
+    await page.goto(demo.url)
+    await page.locator('#state[data-state="fresh"]').waitFor({ timeout: 15_000 })
+    await logLine(page, '[data-kind="event"]', 'refreshEnd ok=true')
+    // 30 s tokens, skew capped at 15 s: the keep-fresh calls start one background refresh.
+    await page.locator('#log li[data-kind="event"]', { hasText: 'backgroundRefresh' }).first().waitFor({ timeout: 30_000 })
+    const events = await page.locator('#log li[data-kind="event"] .msg').allTextContents()
+    const i = events.findIndex((t) => t.startsWith('backgroundRefresh'))
+    assert.ok(i >= 0)
+    await page.locator('#log li[data-kind="event"]', { hasText: 'refreshEnd ok=true' }).nth(1).waitFor({ timeout: 15_000 })
+    const all = await page.locator('#log li[data-kind="event"] .msg').allTextContents()
+    assert.ok(all.some((t) => /^request attempt=1 durationMs=\d+ ok=true/.test(t)), all.join(' | '))
+    assert.ok(!(await page.locator('#log li[data-kind="error"]').count()), 'no caller failed')
+    await page.screenshot({ path: OUT + 'demo-refresh-ahead.png', fullPage: true })
+    assert.deepEqual(problems, [])
+  } finally {
+    await page.close()
+  }
 })
