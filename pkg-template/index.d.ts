@@ -16,6 +16,8 @@ export interface RefreshOptions {
   clientSecret?: string
   /** The refresh token (RFC 6749 §6). */
   refreshToken: string
+  /** Default `'refresh_token'`; see {@link ClientCredentialsOptions} for the other. */
+  grant?: 'refresh_token'
   /**
    * Default with a secret (and no `basicAuthEncoding`): auto — Basic §2.3.1-encoded first; on
    * `invalid_client` (or a bare 401) once unencoded, then `client_secret_post`; what worked is
@@ -111,7 +113,17 @@ export declare class OAuthError extends Error {
  * One refresh-token grant: exactly one `POST tokenUrl` through the host's fetch, no retries.
  * @see https://www.rfc-editor.org/rfc/rfc6749#section-6
  */
-export declare function refreshAccessToken(options: RefreshOptions): Promise<TokenSet>
+export declare function refreshAccessToken(options: RefreshOptions | ClientCredentialsOptions): Promise<TokenSet>
+
+/**
+ * The client-credentials grant (RFC 6749 §4.4) instead of a refresh: machine to machine, no
+ * refresh token; `scope`, and `audience` / `resource` through `extraParams`. A TokenCache
+ * with it caches and single-flights per client, scope and extra parameters.
+ */
+export type ClientCredentialsOptions = Omit<RefreshOptions, 'refreshToken' | 'grant'> & {
+  grant: 'client_credentials'
+  clientSecret: string
+}
 
 /** PKCE parameters (RFC 7636): keep `codeVerifier` until the code comes back. */
 export interface Pkce {
@@ -259,7 +271,7 @@ export interface TokenCacheOptions extends RefreshOptions {
  */
 export declare class TokenCache {
   /** @throws OAuthError `invalid_options` / `insecure_url`, synchronously. */
-  constructor(options: TokenCacheOptions)
+  constructor(options: TokenCacheOptions | (Omit<TokenCacheOptions, 'refreshToken' | 'grant'> & { grant: 'client_credentials'; clientSecret: string }))
   /**
    * A cache seeded with a TokenSet you already hold (from `exchangeCode`): no first refresh.
    * `options.refreshToken` defaults to `tokenSet.refreshToken`.

@@ -398,6 +398,21 @@ impl Stored {
     }
 }
 
+/// The `client_credentials` part of a default store key, in place of the refresh token:
+/// scope and every extra parameter (audience, resource), so that each token kind has its
+/// own entry. Never a secret (the client secret is not among them).
+pub fn client_credentials_key(scope: Option<&str>, params: &[(String, String)]) -> String {
+    let mut key = String::from("client_credentials\n");
+    key.push_str(scope.unwrap_or(""));
+    for (k, v) in params {
+        key.push('\n');
+        key.push_str(k);
+        key.push('=');
+        key.push_str(v);
+    }
+    key
+}
+
 /// The default store key: `freshtoken:` + base64url(SHA-256(`len:tokenUrl` `len:clientId`
 /// `len:refreshToken`)), each part prefixed by its UTF-8 length so no two triples collide.
 /// It never contains a secret; a newly provisioned refresh token gets a fresh entry, while

@@ -11,7 +11,7 @@ use super::js::Global;
 use super::options::RefreshOptions;
 use crate::auth::{self, Memory};
 use crate::error::Error;
-use crate::grant::{refresh_request, Client, HttpRequest};
+use crate::grant::{client_credentials_request, refresh_request, Client, HttpRequest};
 use crate::secret::Secret;
 
 /// One refresh-token grant. `held` are further secrets to redact from server texts (a
@@ -24,7 +24,10 @@ pub async fn refresh(
     let scope = opts.scope.as_deref();
     let mut secrets: Vec<&str> = vec![opts.client.secret(), refresh_token.expose()];
     secrets.extend_from_slice(held);
-    let build = |c: &Client| refresh_request(c, refresh_token, scope, &opts.extras);
+    let build = |c: &Client| match opts.client_credentials {
+        true => client_credentials_request(c, scope, &opts.extras),
+        false => refresh_request(c, refresh_token, scope, &opts.extras),
+    };
     authenticated(opts, &build, &secrets).await
 }
 

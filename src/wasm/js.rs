@@ -123,7 +123,10 @@ pub fn token_set(t: &TokenFields, raw: &JsValue, refresh_token: Option<&Secret>)
     set_opt(
         &obj,
         "refreshToken",
-        refresh_token.map(|r| r.expose().into()),
+        // A client_credentials cache holds none (an empty one): no field at all.
+        refresh_token
+            .filter(|r| !r.expose().is_empty())
+            .map(|r| r.expose().into()),
     );
     set_opt(&obj, "scope", t.scope.as_deref().map(JsValue::from));
     set(&obj, "raw", raw);

@@ -58,6 +58,10 @@ test('examples/worker under wrangler dev: broker, KV cache, 401 retry, OAuthErro
   assert.doesNotMatch(failed.body.message, new RegExp(CLIENT_SECRET))
   // Auto client auth: the refused Basic header, then client_secret_post once (refused too).
   assert.equal(server.stats().tokenRequests, 2)
+  // Within the failure cooldown (1 s) the broker answers with the same error, sending nothing.
+  assert.equal((await get('/broker')).status, 502)
+  assert.equal(server.stats().tokenRequests, 2)
+  await new Promise((r) => setTimeout(r, 1100))
 
   const broker = await get('/broker')
   assert.equal(broker.status, 200)

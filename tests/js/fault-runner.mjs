@@ -45,7 +45,8 @@ export async function runFaults({ refreshAccessToken, TokenCache }, origin, refu
   // One cache for the whole matrix; its fetch is pointed at the fault for one request.
   let detour = null
   const cache = new TokenCache({
-    ...CLIENT, tokenUrl, timeoutMs: TIMEOUT_MS, retry: { retries: 0 },
+    // No failure cooldown: the matrix checks that the very next call recovers.
+    ...CLIENT, tokenUrl, timeoutMs: TIMEOUT_MS, retry: { retries: 0 }, failureCooldownMs: 0,
     fetch: (url, init) => { const to = detour ?? url; detour = null; return fetch(to, init) },
   })
   const results = []

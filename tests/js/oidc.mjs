@@ -14,7 +14,7 @@ export async function startOidc({ ttlSec = 3600, rotate = true } = {}) {
     clients: [{
       client_id: OIDC_CLIENT.id,
       client_secret: OIDC_CLIENT.secret,
-      grant_types: ['authorization_code', 'refresh_token'],
+      grant_types: ['authorization_code', 'refresh_token', 'client_credentials'],
       response_types: ['code'],
       redirect_uris: ['https://app.example/cb'],
       token_endpoint_auth_method: 'client_secret_basic',
@@ -23,7 +23,7 @@ export async function startOidc({ ttlSec = 3600, rotate = true } = {}) {
     rotateRefreshToken: rotate,
     ttl: { AccessToken: ttlSec, RefreshToken: 14 * 86400, Grant: 14 * 86400 },
     issueRefreshToken: () => true,
-    features: { revocation: { enabled: true } },
+    features: { revocation: { enabled: true }, clientCredentials: { enabled: true } },
   })
   const counts = { token: 0 }
   const handler = provider.callback()

@@ -37,8 +37,11 @@ import { tabStore } from 'freshtoken/tabs'
 const shared = new TokenCache({ tokenUrl: 'https://x/t', clientId: 'c', refreshToken: 'r', lockTtlMs: 30_000,
   store: redisStore({ sendCommand: async (args: string[]) => args.length }, { prefix: 'app:' }) })
 const tabbed = new TokenCache({ tokenUrl: 'https://x/t', clientId: 'c', refreshToken: 'r', store: tabStore({ locks: null }) })
+const m2m = new TokenCache({ grant: 'client_credentials', tokenUrl: 'https://x/t', clientId: 'c', clientSecret: 's', scope: 'read', extraParams: { audience: 'a' } })
+const one: TokenSet = await refreshAccessToken({ grant: 'client_credentials', tokenUrl: 'https://x/t', clientId: 'c', clientSecret: 's' })
+await m2m.revoke().catch(() => {})
 const locked: boolean | Promise<boolean> = redisStore({ call: async (...a: string[]) => a }).lock('k', 'o', 1000)
-void [set, token, whole, peeked, exp, res, method, url, initWeb, initSync, shared, tabbed, locked]
+void [set, token, whole, peeked, exp, res, method, url, initWeb, initSync, shared, tabbed, locked, one]
 `
 const CJS = `
 import ft = require('freshtoken')

@@ -3,7 +3,7 @@
 //
 //   GET  /oauth/app/login             authorize (PKCE S256): approves at once, back to redirect_uri
 //   POST /v1/oauth-app/client/token   Basic client auth (or another way: `clientAuth` option),
-//                                     grant_type=refresh_token or
+//                                     grant_type=refresh_token, client_credentials or
 //                                     authorization_code (+ code_verifier)
 //   POST /f/<fault>                   the same endpoint, with <fault> applied to this request
 //   POST /echo                        a token whose `echo` field is the request as received
@@ -160,6 +160,14 @@ export async function startTokenServer(options = {}) {
       if (gone) return void state.stats.abandoned++
     }
     if (form.get('grant_type') === 'authorization_code') return codeGrant(form, res)
+    if (form.get('grant_type') === 'client_credentials') {
+      // RFC 6749 §4.4: machine to machine, no refresh token; scope and audience echoed.
+      const at = token('at-cc')
+      state.access.set(at, Date.now() + cfg.lifetimeSec * 1000)
+      const scope = form.get('scope')
+      const audience = form.get('audience')
+      return send(res, 200, { access_token: at, token_type: 'Bearer', expires_in: cfg.lifetimeSec, ...(scope ? { scope } : {}), ...(audience ? { audience } : {}) })
+    }
     if (form.get('grant_type') !== 'refresh_token') {
       return send(res, 400, { error: 'unsupported_grant_type' })
     }

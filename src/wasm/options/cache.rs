@@ -7,7 +7,7 @@ use js_sys::Function;
 use wasm_bindgen::JsValue;
 
 use super::{opt_function, opt_string, read, RefreshOptions};
-use crate::cache::{default_store_key, Policy};
+use crate::cache::{client_credentials_key, default_store_key, Policy};
 use crate::error::Error;
 use crate::lock::LockPolicy;
 use crate::wasm::js::object_assign;
@@ -38,12 +38,17 @@ impl CacheOptions {
         let refresh = RefreshOptions::from_js(v)?;
         // Build the request once now: bad `extraParams` or `headers` throw here, as the
         // constructor promises, not at the first refresh.
-        crate::grant::refresh_request(
-            &refresh.client,
-            &refresh.refresh_token,
-            refresh.scope.as_deref(),
-            &refresh.extras,
-        )?;
+        let scope = refresh.scope.as_deref();
+        if refresh.client_credentials {
+            crate::grant::client_credentials_request(&refresh.client, scope, &refresh.extras)?;
+        } else {
+            crate::grant::refresh_request(
+                &refresh.client,
+                &refresh.refresh_token,
+                scope,
+                &refresh.extras,
+            )?;
+        }
         let store_key = match opt_string(v, "storeKey")? {
             Some(k) if !k.is_empty() => k,
             Some(_) => {
@@ -52,6 +57,11 @@ impl CacheOptions {
                     "must be a non-empty string",
                 ))
             }
+            None if refresh.client_credentials => default_store_key(
+                &refresh.token_url,
+                &refresh.client.id,
+                &client_credentials_key(refresh.scope.as_deref(), &refresh.extras.params),
+            ),
             None => default_store_key(
                 &refresh.token_url,
                 &refresh.client.id,

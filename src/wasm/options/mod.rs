@@ -42,6 +42,8 @@ pub struct RefreshOptions {
     pub fetch: Option<Function>,
     /// An injected clock.
     pub now: Option<Function>,
+    /// `grant: 'client_credentials'`: no refresh token; each refresh is a new grant.
+    pub client_credentials: bool,
 }
 
 impl RefreshOptions {
@@ -83,7 +85,18 @@ impl RefreshOptions {
             basic_encoding,
         )?;
         let allow_insecure = opt_bool(v, "allowInsecureHttp")?.unwrap_or(false);
-        let refresh_token = Secret::new(if needs_refresh_token {
+        let client_credentials = match opt_string(v, "grant")?.as_deref() {
+            None | Some("refresh_token") => false,
+            Some("client_credentials") if client.secret().is_empty() => {
+                return Err(Error::invalid_option(
+                    "clientSecret",
+                    "is required for grant 'client_credentials'",
+                ))
+            }
+            Some("client_credentials") => true,
+            Some(_) => return Err(bad("grant")),
+        };
+        let refresh_token = Secret::new(if needs_refresh_token && !client_credentials {
             req_string(v, "refreshToken")?
         } else {
             String::new()
@@ -101,6 +114,7 @@ impl RefreshOptions {
             signal: opt_signal(v)?,
             fetch: opt_function(v, "fetch")?,
             now: opt_function(v, "now")?,
+            client_credentials,
         })
     }
 }
