@@ -108,8 +108,13 @@ impl TokenCache {
     /// exception unwinding through wasm skips restoring the shadow stack pointer, and a
     /// thousand of them corrupt memory (tests/js/leak.test.mjs checks 300,000 throws).
     pub fn peek(&self) -> JsValue {
-        let served = self.inner.serve(|v| v.access_token.clone());
-        served.ok().flatten().unwrap_or(JsValue::UNDEFINED)
+        let Ok(now) = self.inner.now() else {
+            return JsValue::UNDEFINED;
+        };
+        match self.inner.serve(now, |v| v.access_token.clone()) {
+            (Serve::Fresh, Some(at)) => at,
+            _ => JsValue::UNDEFINED,
+        }
     }
 
     /// When the held access token expires (epoch ms), if one is held.
@@ -206,14 +211,11 @@ impl TokenCache {
             Ok(now) => now,
             Err(f) => return Promise::reject(&f.into_js()),
         };
-        let serve = self.inner.serving(now);
-        if serve != Serve::Stale {
+        if let (serve, Some(hit)) = self.inner.serve(now, pick) {
             if serve == Serve::Ahead {
                 driver::ahead(&self.inner, now);
             }
-            if let Some(v) = self.inner.views.borrow().as_ref() {
-                return pick(v);
-            }
+            return hit;
         }
         if let Some(e) = self.inner.cooling(now) {
             return Promise::reject(&e);

@@ -59,23 +59,15 @@ impl Inner {
         fetch::now(self.opts.refresh.now.as_ref())
     }
 
-    /// `pick` of the published views, if their token is fresh now.
-    pub fn serve<T>(&self, pick: impl FnOnce(&Views) -> T) -> Result<Option<T>, Failure> {
-        let now = self.now()?;
+    /// How the published token serves a caller at `now` (`Stale` when there is none), and
+    /// `pick` of its views unless stale: one borrow per cache hit.
+    pub fn serve<T>(&self, now: f64, pick: impl FnOnce(&Views) -> T) -> (Serve, Option<T>) {
         let views = self.views.borrow();
-        let fresh = views
-            .as_ref()
-            .filter(|v| v.token.is_fresh(now, &self.opts.policy));
-        Ok(fresh.map(pick))
-    }
-
-    /// How the published token serves a caller now (`Stale` when there is none).
-    pub fn serving(&self, now: f64) -> Serve {
-        let views = self.views.borrow();
-        let serve = views
-            .as_ref()
-            .map(|v| v.token.serve(now, &self.opts.policy));
-        serve.unwrap_or(Serve::Stale)
+        let Some(v) = views.as_ref() else {
+            return (Serve::Stale, None);
+        };
+        let serve = v.token.serve(now, &self.opts.policy);
+        (serve, (serve != Serve::Stale).then(|| pick(v)))
     }
 
     /// The last failure's rejection, while its cooldown lasts.

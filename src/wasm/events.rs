@@ -66,6 +66,11 @@ impl<'a> Events<'a> {
         }
     }
 
+    /// Nobody listens: no event is built (its fields cost calls into JS).
+    fn quiet(&self) -> bool {
+        self.hook.is_none() && self.channel.is_null()
+    }
+
     /// `refreshStart { forced }`.
     #[inline(never)]
     pub fn start(&self, forced: bool) {
@@ -75,6 +80,9 @@ impl<'a> Events<'a> {
     /// `storeRead` / `storeWrite` / `lock` `{ ok, durationMs }` (`ok`: found, written, taken).
     #[inline(never)]
     pub fn store(&self, kind: &str, ok: bool, since: f64) {
+        if self.quiet() {
+            return;
+        }
         self.emit(kind, &[("ok", ok.into()), ("durationMs", elapsed(since))]);
     }
 
@@ -83,6 +91,9 @@ impl<'a> Events<'a> {
     pub fn request(&mut self, failure: Option<&Failure>, since: f64) {
         self.attempts += 1;
         self.last_failed = failure.is_some();
+        if self.quiet() {
+            return;
+        }
         let e = match failure {
             Some(Failure::OAuth(e, _)) => Some(e),
             _ => None,
@@ -107,6 +118,9 @@ impl<'a> Events<'a> {
             "lockWait"
         };
         self.last_failed = false;
+        if self.quiet() {
+            return;
+        }
         let fields = [("delayMs", ms.into()), ("attempt", self.attempts.into())];
         self.emit(kind, &fields);
     }
@@ -114,6 +128,9 @@ impl<'a> Events<'a> {
     /// `refreshEnd { ok, durationMs, attempts, code }`.
     #[inline(never)]
     pub fn end(&self, outcome: &Outcome) {
+        if self.quiet() {
+            return;
+        }
         let failed = match outcome {
             Outcome::Failed(e) => Some(e),
             _ => None,
@@ -130,7 +147,7 @@ impl<'a> Events<'a> {
     /// Reports `{ type: kind, …fields }` if anyone listens.
     #[inline(never)]
     pub fn emit(&self, kind: &str, fields: &[(&str, JsValue)]) {
-        if self.hook.is_none() && self.channel.is_null() {
+        if self.quiet() {
             return;
         }
         let event: JsValue = Object::new().into();
