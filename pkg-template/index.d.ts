@@ -76,6 +76,7 @@ export type OAuthErrorCode =
   | 'http_error'
   | 'invalid_response'
   | 'lock_timeout'
+  | 'out_of_memory'
   | 'invalid_request'
   | 'invalid_client'
   | 'invalid_grant'

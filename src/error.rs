@@ -28,6 +28,9 @@ pub enum Code {
     InvalidResponse,
     /// The store's refresh lock stayed held by another process past its TTL.
     LockTimeout,
+    /// The wasm instance could not get the memory a call needs (its 4 GiB, or the host's
+    /// limit): the call is refused before it allocates, so the instance stays usable.
+    OutOfMemory,
 }
 
 impl Code {
@@ -43,6 +46,7 @@ impl Code {
             Code::HttpError => "http_error",
             Code::InvalidResponse => "invalid_response",
             Code::LockTimeout => "lock_timeout",
+            Code::OutOfMemory => "out_of_memory",
         }
     }
 }

@@ -182,7 +182,7 @@ impl TokenCache {
     /// What the caller's `now` throws passes through unchanged, as everywhere else.
     fn seeded(token_set: &JsValue, options: &JsValue) -> Result<TokenCache, Failure> {
         let cache = Self::with(CacheOptions::seeded(token_set, options)?);
-        let fields = js::token_fields(token_set)
+        let fields = js::token_fields(token_set)?
             .ok_or_else(|| Error::invalid_option("tokenSet", "has no accessToken"))?;
         let now = cache.inner.now()?;
         let inner = &cache.inner;

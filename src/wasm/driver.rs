@@ -154,7 +154,7 @@ pub async fn run(inner: &Inner, force: bool) -> Result<JsValue, Failure> {
         event = match action {
             Action::ReadStore => match js::settle(inner.store_call("get", &[])).await {
                 Ok(v) => {
-                    let entry = js::stored(&v);
+                    let entry = js::stored(&v)?;
                     events.store("storeRead", entry.is_some(), t);
                     Event::Stored(entry, inner.now()?)
                 }
@@ -234,9 +234,23 @@ pub async fn run(inner: &Inner, force: bool) -> Result<JsValue, Failure> {
 
 /// The refresh request with `rt`, redacting every secret the cache holds or held.
 async fn send(inner: &Inner, rt: &Secret) -> Result<super::fetch::Granted, Failure> {
-    let held: Vec<Secret> = inner.state.borrow().secrets().map(Secret::new).collect();
+    let held = held(inner)?;
     let held: Vec<&str> = held.iter().map(Secret::expose).collect();
     super::grant::refresh(&inner.opts.refresh, rt, &held).await
+}
+
+/// Copies of every secret the cache holds or held (no borrow may live across the send),
+/// once there is room for them.
+#[inline(never)]
+fn held(inner: &Inner) -> Result<Vec<Secret>, crate::error::Error> {
+    let state = inner.state.borrow();
+    let mut n = 0;
+    for s in state.secrets() {
+        n += s.len();
+    }
+    // And room for the request they go into (see `RefreshOptions::parse`).
+    super::memory::room(n * 12)?;
+    Ok(state.secrets().map(Secret::new).collect())
 }
 
 /// Calls `onTokens` with the TokenSet of `t`; returns that set and what the hook returned.

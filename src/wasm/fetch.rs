@@ -223,6 +223,7 @@ async fn read_body(
     if text.length() as usize > MAX_BODY_BYTES {
         return Ok(Err(BodyError::TooLarge));
     }
+    super::memory::room_for_text(text.length())?;
     Ok(match js::json_parse(&text) {
         Ok(v) if v.is_object() && !Array::is_array(&v) => Ok(v),
         _ => Err(BodyError::NotJsonObject),

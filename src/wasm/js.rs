@@ -134,11 +134,16 @@ pub fn token_set(t: &TokenFields, raw: &JsValue, refresh_token: Option<&Secret>)
 }
 
 /// The other way: a caller's TokenSet (for `TokenCache.fromTokenSet`), `None` without an
-/// `accessToken` string.
-pub fn token_fields(v: &JsValue) -> Option<TokenFields> {
+/// `accessToken` string; `out_of_memory` when its strings do not fit.
+pub fn token_fields(v: &JsValue) -> Result<Option<TokenFields>, crate::error::Error> {
+    let at = get(v, "accessToken").dyn_into::<JsString>();
+    super::memory::room_for_text(at.map_or(0, |s| s.length()))?;
     let set = JsObject(v.clone());
-    Some(TokenFields {
-        access_token: Secret::new(set.text("accessToken")?),
+    let Some(access_token) = set.text("accessToken") else {
+        return Ok(None);
+    };
+    Ok(Some(TokenFields {
+        access_token: Secret::new(access_token),
         token_type: set
             .text("tokenType")
             .unwrap_or_else(|| String::from("Bearer")),
@@ -146,7 +151,7 @@ pub fn token_fields(v: &JsValue) -> Option<TokenFields> {
         expires_at: set.non_negative("expiresAt"),
         refresh_token: None,
         scope: set.text("scope"),
-    })
+    }))
 }
 
 /// A store entry as the value `store.put` receives: the JSON text
@@ -169,11 +174,21 @@ pub fn store_value(entry: &Stored) -> JsValue {
     js_sys::JSON::stringify(&obj).map_or(JsValue::NULL, JsValue::from)
 }
 
-/// The other way: what `store.get` gave, `None` when it is not a valid entry.
-pub fn stored(value: &JsValue) -> Option<Stored> {
-    let text = value.dyn_ref::<JsString>()?;
-    let parsed = json_parse(text).ok()?;
-    Stored::from_json(&JsObject(parsed))
+/// The other way: what `store.get` gave, `None` when it is not a valid entry (also one past
+/// the 1 MiB cap of a token response: no server sent that); `out_of_memory` when there is
+/// no room to copy its fields in (adopting nothing then could replay a rotated token).
+pub fn stored(value: &JsValue) -> Result<Option<Stored>, crate::error::Error> {
+    let Some(text) = value.dyn_ref::<JsString>() else {
+        return Ok(None);
+    };
+    if text.length() as usize > crate::response::MAX_BODY_BYTES {
+        return Ok(None);
+    }
+    super::memory::room_for_text(text.length())?;
+    let Ok(parsed) = json_parse(text) else {
+        return Ok(None);
+    };
+    Ok(Stored::from_json(&JsObject(parsed)))
 }
 
 #[wasm_bindgen]
@@ -242,9 +257,21 @@ pub async fn settle(v: Result<JsValue, JsValue>) -> Result<JsValue, JsValue> {
 pub fn promise(
     f: impl core::future::Future<Output = Result<JsValue, JsValue>> + 'static,
 ) -> js_sys::Promise {
+    if let Some(refused) = no_room() {
+        return refused;
+    }
     let boxed: core::pin::Pin<Box<dyn core::future::Future<Output = Result<JsValue, JsValue>>>> =
         Box::pin(f);
     wasm_bindgen_futures::future_to_promise(boxed)
+}
+
+/// A promise rejected with `out_of_memory` when there is no room to start an async call:
+/// refused before its future is boxed, as a failed allocation would trap (`super::memory`).
+/// Out of line: `promise` is instantiated once per caller.
+#[inline(never)]
+fn no_room() -> Option<js_sys::Promise> {
+    let e = super::memory::room(0).err()?;
+    Some(js_sys::Promise::reject(&super::error::to_js(&e, None)))
 }
 
 /// `setTimeout` as a future.

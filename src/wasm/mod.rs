@@ -11,6 +11,7 @@ mod events;
 mod fetch;
 mod grant;
 mod js;
+mod memory;
 mod options;
 mod pkce;
 mod revoke;

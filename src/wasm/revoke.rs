@@ -54,9 +54,9 @@ pub async fn send(
     token: &Secret,
     hint: Option<&str>,
 ) -> Result<(), Failure> {
+    let secrets = [opts.client.secret(), token.expose()];
     let client = super::grant::recalled(opts);
     let req = revocation_request(&client, token, hint, &opts.extras)?;
-    let secrets = [opts.client.secret(), token.expose()];
     fetch::exchange(opts, url, &req, &secrets, fetch::Expect::Revoked).await?;
     Ok(())
 }

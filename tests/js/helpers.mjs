@@ -1,9 +1,10 @@
 // Shared by the packed-tarball tests: temp projects with the tarball installed, and the
 // token server.
 import { execFile } from 'node:child_process'
-import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
+import { pathToFileURL } from 'node:url'
 import { promisify } from 'node:util'
 
 export const run = promisify(execFile)
@@ -25,6 +26,18 @@ export async function project(name, files, { base = tmpdir() } = {}) {
   // Once seen taking minutes in a full run: say so, to find out where.
   if (Date.now() - started > 10_000) console.error(`project ${name}: npm install took ${Date.now() - started} ms`)
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) }
+}
+
+/**
+ * The installed package's web glue, initialised here so the test holds the instance's
+ * `memory` (the memory tests read and grow it): `{ p, ft, memory }`.
+ */
+export async function withMemory(name) {
+  const p = await project(name, { 'package.json': '{"name":"app","private":true,"type":"module"}' })
+  const dir = join(p.dir, 'node_modules', 'freshtoken')
+  const ft = await import(pathToFileURL(join(dir, 'freshtoken.js')))
+  const memory = ft.initSync({ module: readFileSync(join(dir, 'freshtoken_bg.wasm')) }).memory
+  return { p, ft, memory }
 }
 
 /** The script every host runs: one good refresh and one invalid_grant, results as JSON. */

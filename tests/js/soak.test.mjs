@@ -3,19 +3,11 @@
 // grow without bound (1.2 MB → 264 MB after 500 calls). Each pattern runs a warm-up, then
 // measures wasm memory at checkpoints: it must plateau. Bounded: ~1,500 calls in all.
 import assert from 'node:assert/strict'
-import { readFileSync } from 'node:fs'
-import { join } from 'node:path'
 import { after, before, test } from 'node:test'
-import { pathToFileURL } from 'node:url'
-import { project } from './helpers.mjs'
+import { withMemory } from './helpers.mjs'
 
 let p, ft, memory
-before(async () => {
-  p = await project('soak', { 'package.json': '{"name":"app","private":true,"type":"module"}' })
-  const dir = join(p.dir, 'node_modules', 'freshtoken')
-  ft = await import(pathToFileURL(join(dir, 'freshtoken.js')))
-  memory = ft.initSync({ module: readFileSync(join(dir, 'freshtoken_bg.wasm')) }).memory
-})
+before(async () => ({ p, ft, memory } = await withMemory('soak')))
 after(() => p.cleanup())
 
 const base = { tokenUrl: 'https://auth.example/token', clientId: 'soak-client', clientSecret: 'soak-client-secret', refreshToken: 'soak-refresh-token' }

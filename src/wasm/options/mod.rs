@@ -101,7 +101,7 @@ impl RefreshOptions {
         } else {
             String::new()
         });
-        Ok(RefreshOptions {
+        let opts = RefreshOptions {
             token_url: checked_url(&req_string(v, url)?, allow_insecure, url)?,
             client,
             refresh_token,
@@ -115,7 +115,21 @@ impl RefreshOptions {
             fetch: opt_function(v, "fetch")?,
             now: opt_function(v, "now")?,
             client_credentials,
-        })
+        };
+        super::memory::room(opts.request_bytes().saturating_mul(12))?;
+        Ok(opts)
+    }
+
+    /// The bytes of every string a request carries: a byte becomes up to three when
+    /// percent-encoded, and the body, the header and their copies coexist, hence the room
+    /// for twelve times this that `parse` checks for.
+    fn request_bytes(&self) -> usize {
+        let mut n = self.client.id.len() + self.client.secret().len() + self.token_url.len();
+        n += self.refresh_token.expose().len() + self.scope.as_ref().map_or(0, String::len);
+        for (k, v) in self.extras.params.iter().chain(&self.extras.headers) {
+            n += k.len() + v.len();
+        }
+        n
     }
 }
 
@@ -191,6 +205,7 @@ pub fn opt_string(v: &JsValue, name: &str) -> Result<Option<String>, Error> {
             "is not well-formed Unicode (lone surrogate)",
         ));
     }
+    super::memory::room_for_text(js.length())?;
     Ok(x.as_string())
 }
 
@@ -244,20 +259,18 @@ pub fn opt_record(v: &JsValue, name: &str) -> Result<Vec<(String, String)>, Erro
         .map_err(|_| Error::invalid_option(name, "could not be read"))?;
     for entry in entries.iter() {
         let (key, value) = (get(&entry, "0"), get(&entry, "1"));
-        let well_formed = |s: &JsValue| {
-            s.dyn_ref::<js_sys::JsString>()
-                .is_some_and(|s| s.is_valid_utf16())
+        let (Some(k), Some(v)) = (
+            key.dyn_ref::<js_sys::JsString>(),
+            value.dyn_ref::<js_sys::JsString>(),
+        ) else {
+            return Err(Error::invalid_option(name, "must be an object of strings"));
         };
-        match (key.as_string(), value.as_string()) {
-            (Some(k), Some(v))
-                if k.len() + v.len() <= MAX_OPTION_CHARS as usize
-                    && well_formed(&key)
-                    && well_formed(&value) =>
-            {
-                out.push((k, v))
-            }
-            _ => return Err(Error::invalid_option(name, "must be an object of strings")),
+        let units = k.length().saturating_add(v.length());
+        if units > MAX_OPTION_CHARS || !k.is_valid_utf16() || !v.is_valid_utf16() {
+            return Err(Error::invalid_option(name, "must be an object of strings"));
         }
+        super::memory::room_for_text(units)?;
+        out.push((String::from(k), String::from(v)));
     }
     Ok(out)
 }

@@ -1,0 +1,48 @@
+//! Out of memory as an `OAuthError`, not a trap. An allocation that fails inside Rust ends
+//! in `handle_alloc_error`, a trap that leaves borrows taken and the shadow stack moved, so
+//! the instance is poisoned, and inside a job it is thrown outside any promise. So every
+//! entry point, and every step that copies a large value into wasm memory, first checks
+//! that the allocator can give what that step needs (`room`), and refuses the call with
+//! `out_of_memory` if not. The check allocates and frees one block: the allocator keeps
+//! the memory it grew, so the step's own allocations then fit.
+
+#[allow(unused_imports)]
+use crate::prelude::*;
+
+use core::alloc::Layout;
+
+use crate::error::{Code, Error};
+
+/// What every entry point and driver step keeps free: far more than the small allocations
+/// (futures, messages, request pieces) of one step of any number of jobs.
+pub const HEADROOM: usize = 64 * 1024;
+
+/// `Ok` if `bytes` (beyond [`HEADROOM`]) can be allocated now.
+pub fn room(bytes: usize) -> Result<(), Error> {
+    let size = bytes.saturating_add(HEADROOM);
+    let layout = Layout::from_size_align(size, 8).map_err(|_| oom())?;
+    // SAFETY: `layout` has a non-zero size; the block is freed at once and never touched.
+    // `black_box`: an allocation nobody uses may be elided, and its null check with it.
+    let block = core::hint::black_box(unsafe { alloc::alloc::alloc(layout) });
+    if block.is_null() {
+        return Err(oom());
+    }
+    // SAFETY: `block` came from `alloc` with this very layout.
+    unsafe { alloc::alloc::dealloc(block, layout) };
+    Ok(())
+}
+
+/// Room for copying a JS string of `units` UTF-16 units in (up to 3 UTF-8 bytes each) and
+/// for what parsing and redacting it copies again: 8 bytes per unit.
+pub fn room_for_text(units: u32) -> Result<(), Error> {
+    room((units as usize).saturating_mul(8))
+}
+
+#[cold]
+#[inline(never)]
+fn oom() -> Error {
+    Error::new(
+        Code::OutOfMemory,
+        "out of memory: the wasm instance cannot allocate what this call needs",
+    )
+}
