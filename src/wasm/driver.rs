@@ -12,7 +12,6 @@ use core::cell::RefCell;
 
 use js_sys::{Function, Object, Promise};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::JsFuture;
 
 use super::events::Events;
 use super::fetch::{self, Failure};
@@ -334,15 +333,7 @@ pub fn ahead(inner: &Rc<Inner>, now: f64) {
         return;
     }
     Events::new(inner.opts.on_event.as_ref()).emit("backgroundRefresh", &[]);
-    let _ = quiet(job(inner, false));
-}
-
-/// `p` as a promise that never rejects.
-fn quiet(p: Promise) -> Promise {
-    js::promise(async move {
-        let _ = JsFuture::from(p).await;
-        Ok(JsValue::UNDEFINED)
-    })
+    let _ = js::quiet(&job(inner, false));
 }
 
 /// Hands a job to the host's `waitUntil`, as a promise that never rejects (the job's
@@ -352,5 +343,5 @@ fn keep_alive(job: &Promise) {
     let Some(wait_until) = KEEP_ALIVE.0.borrow().clone() else {
         return;
     };
-    let _ = wait_until.call1(&JsValue::UNDEFINED, &quiet(job.clone()));
+    let _ = wait_until.call1(&JsValue::UNDEFINED, &js::quiet(job));
 }

@@ -6,7 +6,6 @@ use crate::prelude::*;
 
 use js_sys::{Array, Function, JsString, Object, Promise, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
-use wasm_bindgen_futures::JsFuture;
 use web_sys::AbortSignal;
 
 use super::deadline::{Deadline, Interrupt};
@@ -288,10 +287,6 @@ async fn read_capped(
 /// its rejection must not surface as unhandled.
 fn cancel(reader: BodyReader) {
     if let Ok(p) = reader.cancel() {
-        let p = Promise::resolve(&p);
-        let _ = js::promise(async move {
-            let _ = JsFuture::from(p).await;
-            Ok(JsValue::UNDEFINED)
-        });
+        let _ = js::quiet(&Promise::resolve(&p));
     }
 }
