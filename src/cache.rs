@@ -6,8 +6,12 @@
 use crate::prelude::*;
 
 use crate::error::{Code, Error};
-use crate::response::TokenFields;
 use crate::secret::Secret;
+
+mod store;
+mod token;
+pub use store::{client_credentials_key, default_store_key, Stored, STORE_FIELDS};
+pub use token::Token;
 
 /// How the cache treats lifetimes and failures.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -63,85 +67,6 @@ pub enum Serve {
 /// The longest `Retry-After` a cooldown honours: a server asking for more is asked again
 /// after this.
 const MAX_COOLDOWN_MS: f64 = 300_000.0;
-
-/// An access token the cache holds: a TokenSet without its refresh token (the cache keeps
-/// that apart, in [`State`]) and without `raw`. The one shape for a response, a store entry
-/// and what callers see.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Token {
-    /// The token itself.
-    pub access_token: Secret,
-    /// As sent; `Bearer` when absent.
-    pub token_type: String,
-    /// When it expires, epoch ms (from `expires_in`, else the default lifetime).
-    pub expires_at: f64,
-    /// Its lifetime in seconds as sent, if known: it caps the skew and dates the token.
-    pub expires_in: Option<f64>,
-    /// As sent.
-    pub scope: Option<String>,
-}
-
-impl Token {
-    /// The token of a successful response sent at `sent_at`, with the default lifetime when
-    /// the server sent no `expires_in`.
-    pub fn from_fields(t: &TokenFields, sent_at: f64, policy: &Policy) -> Token {
-        let expires_in = t.expires_in.unwrap_or(policy.default_expires_in_sec);
-        Token {
-            access_token: t.access_token.clone(),
-            token_type: t.token_type.clone(),
-            expires_at: t.expires_at.unwrap_or(sent_at + expires_in * 1000.0),
-            expires_in: Some(expires_in),
-            scope: t.scope.clone(),
-        }
-    }
-
-    /// Fresh: at least the skew left (and some time at all), the skew being capped at half
-    /// the lifetime so that a short-lived token is not stale on arrival. Without a known
-    /// lifetime, the full skew. "Less than `refreshSkewMs` left is not fresh": exactly the
-    /// skew left still is.
-    pub fn is_fresh(&self, now: f64, policy: &Policy) -> bool {
-        now < self.expires_at && now <= self.expires_at - self.skew(policy)
-    }
-
-    fn skew(&self, policy: &Policy) -> f64 {
-        match self.expires_in {
-            Some(secs) => policy.skew_ms.min(secs * 1000.0 / 2.0),
-            None => policy.skew_ms,
-        }
-    }
-
-    /// Fresh; else still served while a background refresh runs, as long as more than the
-    /// margin (capped at the skew) is left.
-    pub fn serve(&self, now: f64, policy: &Policy) -> Serve {
-        if self.is_fresh(now, policy) {
-            return Serve::Fresh;
-        }
-        let margin = policy.margin_ms.min(self.skew(policy));
-        if now < self.expires_at - margin {
-            Serve::Ahead
-        } else {
-            Serve::Stale
-        }
-    }
-
-    /// Its fields as a response would have them (what a TokenSet shows).
-    pub fn fields(&self) -> TokenFields {
-        TokenFields {
-            access_token: self.access_token.clone(),
-            token_type: self.token_type.clone(),
-            expires_in: self.expires_in,
-            expires_at: Some(self.expires_at),
-            refresh_token: None,
-            scope: self.scope.clone(),
-        }
-    }
-
-    /// How long ago it was issued, when its lifetime is known.
-    fn age(&self, now: f64) -> Option<f64> {
-        self.expires_in
-            .map(|s| now - (self.expires_at - s * 1000.0))
-    }
-}
 
 /// How many past secrets a cache remembers (see [`State::history`]).
 pub const HISTORY: usize = 8;
@@ -346,88 +271,6 @@ impl State {
     }
 }
 
-/// The fields of a store value besides `"v": 1`: the TokenSet's own names, so the writer
-/// copies them from a TokenSet.
-pub const STORE_FIELDS: [&str; 6] = [
-    "accessToken",
-    "expiresAt",
-    "expiresIn",
-    "refreshToken",
-    "tokenType",
-    "scope",
-];
-
-/// A store entry, as read back or to be written: the held token (when there is one) and
-/// the refresh token in use.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct Stored {
-    /// The access token and its expiry, when both were stored.
-    pub token: Option<Token>,
-    /// The refresh token in use when it was written.
-    pub refresh_token: Option<Secret>,
-}
-
-impl Stored {
-    /// Reads the store value `{"v":1,"accessToken","expiresAt","expiresIn","refreshToken",
-    /// "tokenType","scope"}`; anything else (another version, wrong types) is `None`, as if
-    /// absent.
-    pub fn from_json<B: crate::response::JsonObject>(b: &B) -> Option<Stored> {
-        if b.field("v") != crate::response::Json::Num(1.0) {
-            return None;
-        }
-        let token = match (b.text("accessToken"), b.non_negative("expiresAt")) {
-            (Some(at), Some(exp)) => Some(Token {
-                access_token: Secret::new(at),
-                token_type: b
-                    .text("tokenType")
-                    .unwrap_or_else(|| String::from("Bearer")),
-                expires_at: exp,
-                expires_in: b.non_negative("expiresIn"),
-                scope: b.text("scope"),
-            }),
-            _ => None,
-        };
-        let refresh_token = b.text("refreshToken").map(Secret::new);
-        if token.is_none() && refresh_token.is_none() {
-            return None;
-        }
-        Some(Stored {
-            token,
-            refresh_token,
-        })
-    }
-}
-
-/// The `client_credentials` part of a default store key, in place of the refresh token:
-/// scope and every extra parameter (audience, resource), so that each token kind has its
-/// own entry. Never a secret (the client secret is not among them).
-pub fn client_credentials_key(scope: Option<&str>, params: &[(String, String)]) -> String {
-    let mut key = String::from("client_credentials\n");
-    key.push_str(scope.unwrap_or(""));
-    for (k, v) in params {
-        key.push('\n');
-        key.push_str(k);
-        key.push('=');
-        key.push_str(v);
-    }
-    key
-}
-
-/// The default store key: `freshtoken:` + base64url(SHA-256(`len:tokenUrl` `len:clientId`
-/// `len:refreshToken`)), each part prefixed by its UTF-8 length so no two triples collide.
-/// It never contains a secret; a newly provisioned refresh token gets a fresh entry, while
-/// rotation (which changes only the stored value) keeps the key.
-pub fn default_store_key(token_url: &str, client_id: &str, refresh_token: &str) -> String {
-    let mut input = String::new();
-    for part in [token_url, client_id, refresh_token] {
-        crate::num::push_u64(&mut input, part.len() as u64);
-        input.push(':');
-        input.push_str(part);
-    }
-    let digest = crate::sha256::sha256(input.as_bytes());
-    String::from("freshtoken:") + &crate::b64::url_safe(&digest)
-}
-
 #[cfg(test)]
 mod ahead_tests {
     use super::*;
@@ -494,6 +337,7 @@ mod ahead_tests {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::response::TokenFields;
 
     const P: Policy = Policy {
         skew_ms: 60_000.0,

@@ -5,6 +5,7 @@
 #![allow(clippy::panic)]
 
 use super::*;
+use crate::secret::Secret;
 
 use super::tests::P;
 const LIFETIME_MS: f64 = 7_200_000.0;

@@ -4,6 +4,7 @@
 #![allow(clippy::panic)]
 
 use super::*;
+use crate::secret::Secret;
 
 pub(super) const P: Policy = Policy {
     skew_ms: 60_000.0,

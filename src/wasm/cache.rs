@@ -17,10 +17,10 @@ use js_sys::{Function, Object, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
-use super::driver::{self, Inner, Views};
 use super::error::to_js;
-use super::fetch::{self, Failure};
-use super::js::{self, get, Request};
+use super::fetch::Failure;
+use super::inner::{self, Inner, Views};
+use super::js::{self, get};
 use super::options::CacheOptions;
 use crate::cache::{Serve, State, Token};
 use crate::error::Error;
@@ -33,7 +33,7 @@ use crate::secret::Secret;
 /// secret.
 #[wasm_bindgen(inspectable)]
 pub struct TokenCache {
-    inner: Rc<Inner>,
+    pub(super) inner: Rc<Inner>,
 }
 
 #[wasm_bindgen]
@@ -68,7 +68,7 @@ impl TokenCache {
 
     /// Joins a refresh in flight, or sends one now (even if the store holds a fresh token).
     pub fn refresh(&self) -> Promise {
-        driver::job(&self.inner, true)
+        inner::job(&self.inner, true)
     }
 
     /// Forgets the access token (after a 401); keeps the refresh token. With an
@@ -133,7 +133,7 @@ impl TokenCache {
         let this = TokenCache {
             inner: self.inner.clone(),
         };
-        js::promise(async move { authorized_fetch(&this, &input, &init).await })
+        js::promise(async move { super::bearer::fetch(&this, &input, &init).await })
     }
 
     /// Revokes the refresh token at `revocationUrl` (RFC 7009), then forgets the tokens: in
@@ -213,14 +213,14 @@ impl TokenCache {
         };
         if let (serve, Some(hit)) = self.inner.serve(now, pick) {
             if serve == Serve::Ahead {
-                driver::ahead(&self.inner, now);
+                inner::ahead(&self.inner, now);
             }
             return hit;
         }
         if let Some(e) = self.inner.cooling(now) {
             return Promise::reject(&e);
         }
-        let job = driver::job(&self.inner, false);
+        let job = inner::job(&self.inner, false);
         if field.is_empty() {
             return job;
         }
@@ -238,7 +238,7 @@ impl TokenCache {
 #[wasm_bindgen(js_name = setKeepAlive)]
 pub fn set_keep_alive(wait_until: JsValue) -> Result<(), JsValue> {
     if wait_until.is_undefined() {
-        driver::set_keep_alive(None);
+        inner::set_keep_alive(None);
         return Ok(());
     }
     let f = wait_until.dyn_into::<Function>().map_err(|_| {
@@ -247,7 +247,7 @@ pub fn set_keep_alive(wait_until: JsValue) -> Result<(), JsValue> {
             None,
         )
     })?;
-    driver::set_keep_alive(Some(f));
+    inner::set_keep_alive(Some(f));
     Ok(())
 }
 
@@ -268,46 +268,4 @@ async fn revoke(inner: &Inner) -> Result<JsValue, Failure> {
             .map_err(Failure::Thrown)?;
     }
     Ok(JsValue::UNDEFINED)
-}
-
-/// `cache.fetch`: the resource response passes through unchanged, whatever its status.
-async fn authorized_fetch(
-    cache: &TokenCache,
-    input: &JsValue,
-    init: &JsValue,
-) -> Result<JsValue, JsValue> {
-    let fetch =
-        fetch::fetch_fn(cache.inner.opts.refresh.fetch.as_ref()).map_err(|e| to_js(&e, None))?;
-    let request = Request::new(input, init).map_err(|e| {
-        let bad = Error::invalid_option("fetch(input, init)", "is not a valid Request");
-        to_js(&bad, Some(&e))
-    })?;
-    let streaming = get(&get(init, "body"), "getReader").is_function();
-    let token = JsFuture::from(cache.get_access_token()).await?;
-    // A stream body cannot be replayed: send the request itself, once.
-    let first = if streaming {
-        None
-    } else {
-        Some(request.duplicate()?)
-    };
-    let response = send(&fetch, first.as_ref().unwrap_or(&request), &token).await?;
-    if get(&response, "status").as_f64() != Some(401.0) {
-        return Ok(response);
-    }
-    // Invalidate only if no one has replaced the token meanwhile; then refresh (or join).
-    let current = cache.peek();
-    if current == token || current.is_undefined() {
-        cache.invalidate(JsValue::UNDEFINED);
-    }
-    if streaming {
-        return Ok(response);
-    }
-    let token = JsFuture::from(cache.get_access_token()).await?;
-    send(&fetch, &request, &token).await
-}
-
-async fn send(fetch: &Function, request: &Request, token: &JsValue) -> Result<JsValue, JsValue> {
-    let bearer = js_sys::JsString::from("Bearer ").concat(token);
-    request.headers().put("authorization", &bearer)?;
-    js::settle(fetch.call1(&JsValue::UNDEFINED, request)).await
 }

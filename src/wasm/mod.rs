@@ -3,6 +3,7 @@
 #[allow(unused_imports)]
 use crate::prelude::*;
 
+mod bearer;
 mod cache;
 mod deadline;
 mod driver;
@@ -10,6 +11,7 @@ mod error;
 mod events;
 mod fetch;
 mod grant;
+mod inner;
 mod js;
 mod memory;
 mod options;
