@@ -38,10 +38,10 @@ pub enum Json {
 /// A parsed JSON object: the host's object in wasm, `serde_json` in native tests.
 pub trait JsonObject {
     /// The value under `key`.
-    fn field(&self, key: &str) -> Json;
+    fn field(&self, key: &'static str) -> Json;
 
     /// The value under `key` if it is a non-empty string.
-    fn text(&self, key: &str) -> Option<String> {
+    fn text(&self, key: &'static str) -> Option<String> {
         match self.field(key) {
             Json::Str(s) if !s.is_empty() => Some(s),
             _ => None,
@@ -49,7 +49,7 @@ pub trait JsonObject {
     }
 
     /// The value under `key` if it is a finite number `>= 0` (a lifetime, an expiry).
-    fn non_negative(&self, key: &str) -> Option<f64> {
+    fn non_negative(&self, key: &'static str) -> Option<f64> {
         match self.field(key) {
             Json::Num(n) if n.is_finite() && n >= 0.0 => Some(n),
             _ => None,
@@ -237,7 +237,7 @@ mod tests {
     use super::*;
 
     impl JsonObject for serde_json::Map<String, serde_json::Value> {
-        fn field(&self, key: &str) -> Json {
+        fn field(&self, key: &'static str) -> Json {
             match self.get(key) {
                 None => Json::Missing,
                 Some(serde_json::Value::Null) => Json::Null,

@@ -79,7 +79,7 @@ impl<'a> Events<'a> {
 
     /// `storeRead` / `storeWrite` / `lock` `{ ok, durationMs }` (`ok`: found, written, taken).
     #[inline(never)]
-    pub fn store(&self, kind: &str, ok: bool, since: f64) {
+    pub fn store(&self, kind: &'static str, ok: bool, since: f64) {
         if self.quiet() {
             return;
         }
@@ -146,7 +146,7 @@ impl<'a> Events<'a> {
 
     /// Reports `{ type: kind, …fields }` if anyone listens.
     #[inline(never)]
-    pub fn emit(&self, kind: &str, fields: &[(&str, JsValue)]) {
+    pub fn emit(&self, kind: &'static str, fields: &[(&'static str, JsValue)]) {
         if self.quiet() {
             return;
         }

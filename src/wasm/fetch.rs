@@ -178,7 +178,7 @@ async fn post(opts: &RefreshOptions, url: &str, req: &HttpRequest) -> Result<Got
 fn request_init(req: &HttpRequest, signal: &AbortSignal) -> JsValue {
     let headers: JsValue = Object::new().into();
     for (name, value) in &req.headers {
-        set(&headers, name, &value.as_str().into());
+        js::set_named(&headers, name, &value.as_str().into());
     }
     let init: JsValue = Object::new().into();
     set(&init, "method", &"POST".into());

@@ -113,7 +113,7 @@ impl Inner {
     }
 
     /// Calls `store[name](key, …args)`.
-    pub fn store_call(&self, name: &str, args: &[&JsValue]) -> Result<JsValue, JsValue> {
+    pub fn store_call(&self, name: &'static str, args: &[&JsValue]) -> Result<JsValue, JsValue> {
         let none = JsValue::UNDEFINED;
         let store = self.opts.store.as_ref().unwrap_or(&none);
         let f: Function = get(store, name).unchecked_into();

@@ -51,46 +51,51 @@ pub struct Global<T>(pub T);
 unsafe impl<T> Sync for Global<T> {}
 
 /// Property names made into JS strings once: decoding a key from wasm memory on every
-/// access was a large share of a refresh's CPU time.
-static KEYS: Global<RefCell<Vec<(String, JsValue)>>> = Global(RefCell::new(Vec::new()));
-
-/// Bounds the table: keys are mostly fixed names; dynamic ones (header names) past this
-/// many are made afresh each time.
-const MAX_KEYS: usize = 96;
+/// access was a large share of a refresh's CPU time. Keyed by the literal's address: a
+/// `&'static str` never moves and no other text shares it, so no bytes are compared (that
+/// compare was a visible share too).
+static KEYS: Global<RefCell<Vec<(&'static str, JsValue)>>> = Global(RefCell::new(Vec::new()));
 
 /// `key` as a JS string, from the table when it is there.
-fn key(key: &str) -> JsValue {
+fn key(key: &'static str) -> JsValue {
     let Ok(mut keys) = KEYS.0.try_borrow_mut() else {
         return JsValue::from_str(key);
     };
-    if let Some((_, v)) = keys.iter().find(|(k, _)| k == key) {
+    // `ptr::eq` on a `str` compares the address and the length ("a" and "ab" may start at
+    // the same byte).
+    if let Some((_, v)) = keys.iter().find(|(k, _)| core::ptr::eq(*k, key)) {
         return v.clone();
     }
+    // Unbounded: it holds at most one entry per key literal in this module.
     let v = JsValue::from_str(key);
-    if keys.len() < MAX_KEYS {
-        keys.push((String::from(key), v.clone()));
-    }
+    keys.push((key, v.clone()));
     v
 }
 
 /// `obj[key]`, or `undefined` when reading throws (a hostile getter or Proxy). Not for
 /// options: those go through `options::read`, where a throw is an error.
-pub fn get(obj: &JsValue, k: &str) -> JsValue {
+pub fn get(obj: &JsValue, k: &'static str) -> JsValue {
     try_get(obj, k).unwrap_or(JsValue::UNDEFINED)
 }
 
 /// `obj[key]`, or what reading it threw.
-pub fn try_get(obj: &JsValue, k: &str) -> Result<JsValue, JsValue> {
+pub fn try_get(obj: &JsValue, k: &'static str) -> Result<JsValue, JsValue> {
     Reflect::get(obj, &key(k))
 }
 
 /// `obj[key] = value` on an object freshtoken created itself.
-pub fn set(obj: &JsValue, k: &str, value: &JsValue) {
+pub fn set(obj: &JsValue, k: &'static str, value: &JsValue) {
     reflect_set(obj, &key(k), value);
 }
 
+/// `obj[name] = value` for a name made at run time (a header name), on an object
+/// freshtoken created itself.
+pub fn set_named(obj: &JsValue, name: &str, value: &JsValue) {
+    reflect_set(obj, &JsValue::from_str(name), value);
+}
+
 /// Sets `key` only when `value` is present.
-pub fn set_opt(obj: &JsValue, key: &str, value: Option<JsValue>) {
+pub fn set_opt(obj: &JsValue, key: &'static str, value: Option<JsValue>) {
     if let Some(v) = value {
         set(obj, key, &v);
     }
@@ -100,7 +105,7 @@ pub fn set_opt(obj: &JsValue, key: &str, value: Option<JsValue>) {
 pub struct JsObject(pub JsValue);
 
 impl JsonObject for JsObject {
-    fn field(&self, key: &str) -> Json {
+    fn field(&self, key: &'static str) -> Json {
         let v = get(&self.0, key);
         if v.is_undefined() {
             Json::Missing

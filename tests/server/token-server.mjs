@@ -364,7 +364,10 @@ function send(res, status, obj, headers = {}) {
   sendRaw(res, status, 'application/json', JSON.stringify(obj), headers)
 }
 
+/** With a Content-Length, as most servers send a small JSON body (writeHead alone would
+ * commit the headers before the body is known, and so send it chunked). */
 function sendRaw(res, status, type, text, headers = {}) {
-  res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store', ...CORS, ...headers })
+  const length = { 'content-length': String(Buffer.byteLength(text)) }
+  res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store', ...length, ...CORS, ...headers })
   res.end(text)
 }
