@@ -29,6 +29,9 @@ build/web/freshtoken.js build/node/freshtoken.js &: $(RUST_SRC)
 	$(WASM_PACK) --target web --out-dir build/web -- --features $(FEATURES)
 	$(WASM_PACK) --target nodejs --out-dir build/node -- --features $(FEATURES)
 	cmp build/web/freshtoken_bg.wasm build/node/freshtoken_bg.wasm
+	# Short import and export names in the wasm and both glues: -1.9 KB gzip of wasm.
+	node tools/minify-names.mjs build/web/freshtoken_bg.wasm build/web/freshtoken.js build/node/freshtoken.js
+	cp build/web/freshtoken_bg.wasm build/node/freshtoken_bg.wasm
 
 build: build/web/freshtoken.js
 

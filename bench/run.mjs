@@ -22,7 +22,8 @@ const QUICK = process.argv.includes('--quick')
 const scale = (n) => (QUICK ? Math.ceil(n / 10) : n)
 
 const ft = await import(pathToFileURL(PKG + 'freshtoken.js'))
-const { memory } = ft.initSync({ module: readFileSync(PKG + 'freshtoken_bg.wasm') })
+// The instance's memory, among its exports (their names are minified).
+const memory = Object.values(ft.initSync({ module: readFileSync(PKG + 'freshtoken_bg.wasm') })).find((v) => v instanceof WebAssembly.Memory)
 const server = await startTokenServer({ tokenType: 'Bearer' })
 const client = { tokenUrl: server.tokenUrl, clientId: server.config.clientId, clientSecret: server.config.clientSecret, refreshToken: 'rt-initial' }
 const gc = () => globalThis.gc?.()

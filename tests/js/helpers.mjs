@@ -36,9 +36,12 @@ export async function withMemory(name) {
   const p = await project(name, { 'package.json': '{"name":"app","private":true,"type":"module"}' })
   const dir = join(p.dir, 'node_modules', 'freshtoken')
   const ft = await import(pathToFileURL(join(dir, 'freshtoken.js')))
-  const memory = ft.initSync({ module: readFileSync(join(dir, 'freshtoken_bg.wasm')) }).memory
+  const memory = wasmMemory(ft.initSync({ module: readFileSync(join(dir, 'freshtoken_bg.wasm')) }))
   return { p, ft, memory }
 }
+
+/** The instance's memory among the exports `initSync` returns (their names are minified). */
+export const wasmMemory = (exports) => Object.values(exports).find((v) => v instanceof WebAssembly.Memory)
 
 /** The script every host runs: one good refresh and one invalid_grant, results as JSON. */
 export const HOST_SCRIPT = `

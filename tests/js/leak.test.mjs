@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import { after, before, test } from 'node:test'
 import { pathToFileURL } from 'node:url'
 import { startTokenServer } from '../server/token-server.mjs'
-import { CLIENT_ID, CLIENT_SECRET, project } from './helpers.mjs'
+import { CLIENT_ID, CLIENT_SECRET, project, wasmMemory } from './helpers.mjs'
 
 let p, ft, memory, exports
 before(async () => {
@@ -15,7 +15,7 @@ before(async () => {
   const dir = join(p.dir, 'node_modules', 'freshtoken')
   ft = await import(pathToFileURL(join(dir, 'freshtoken.js')))
   exports = ft.initSync({ module: readFileSync(join(dir, 'freshtoken_bg.wasm')) })
-  memory = exports.memory
+  memory = wasmMemory(exports)
 })
 after(() => p.cleanup())
 
