@@ -43,11 +43,15 @@ build/pkg/package.json: build/web/freshtoken.js build/node/freshtoken.js $(PKG_F
 	esbuild build/web/freshtoken.js --minify --format=esm --target=es2022 --log-level=warning --outfile=build/pkg/freshtoken.js
 	# Node: the wasm also inline (base64 in freshtoken_bg.cjs), for when it cannot be read from beside the glue: server
 	# bundlers (Next.js webpack and Turbopack, SSR included) move the glue and cannot see the file.
-	node -e "const f=require('fs');f.writeFileSync('build/pkg/freshtoken_bg.cjs','module.exports=require(\"node:buffer\").Buffer.from(\"'+f.readFileSync('build/web/freshtoken_bg.wasm','base64')+'\",\"base64\")\n')"
+	# Node's global Buffer, not require('node:buffer'): an esbuild ESM bundle has no require.
+	node -e "const f=require('fs');f.writeFileSync('build/pkg/freshtoken_bg.cjs','module.exports=Buffer.from(\"'+f.readFileSync('build/web/freshtoken_bg.wasm','base64')+'\",\"base64\")\n')"
 	grep -q "^const wasmBytes = require('fs').readFileSync(wasmPath);$$" build/node/freshtoken.js || { echo "wasm-bindgen's nodejs glue changed: update the Makefile's wasm line"; exit 1; }
 	# The .wasm beside the glue when it is there (plain Node: no 154 KB of base64 to parse),
 	# else the inline copy (a bundle, where the file is not beside the glue).
-	sed -e '/^const wasmPath = /d' -e "s|^const wasmBytes = require('fs').readFileSync(wasmPath);$$|const wasmBytes = (() => { try { return require('fs').readFileSync(require('path').join(__dirname, 'freshtoken_bg.wasm')); } catch { return require('./freshtoken_bg.cjs'); } })();|" build/node/freshtoken.js > build/node/freshtoken.inline.js
+	# util.inspect.custom is Symbol.for('nodejs.util.inspect.custom') (Node's docs): no
+	# require('util'), which fails at load in an esbuild ESM bundle for Node.
+	grep -q '^const { inspect } = require(`util`);$$' build/node/freshtoken.js || { echo "wasm-bindgen's nodejs glue changed: update the Makefile's inspect line"; exit 1; }
+	sed -e '/^const wasmPath = /d' -e "s|^const { inspect } = require(\`util\`);$$|const inspect = { custom: Symbol.for('nodejs.util.inspect.custom') };|" -e "s|^const wasmBytes = require('fs').readFileSync(wasmPath);$$|const wasmBytes = (() => { try { return require('fs').readFileSync(require('path').join(__dirname, 'freshtoken_bg.wasm')); } catch { return require('./freshtoken_bg.cjs'); } })();|" build/node/freshtoken.js > build/node/freshtoken.inline.js
 	grep -q "return require('./freshtoken_bg.cjs')" build/node/freshtoken.inline.js
 	esbuild build/node/freshtoken.inline.js --minify --format=cjs --platform=node --target=es2022 --log-level=warning --outfile=build/pkg/freshtoken.cjs
 	grep -q '"version": "$(VERSION)"' build/pkg/package.json || { echo "pkg-template/package.json version != Cargo.toml $(VERSION)"; exit 1; }

@@ -1,6 +1,5 @@
-// Node ESM: the CommonJS build, loaded through `require` (not `import`, which would have Node
-// scan its source for export names: ~2.4 ms of a cold import), so ESM and CJS importers share
-// one instance and one OAuthError class.
-import { createRequire } from 'node:module'
-const freshtoken = createRequire(import.meta.url)('./freshtoken.cjs')
+// Node ESM: the CommonJS build, so ESM and CJS importers share one instance and one
+// OAuthError class. A static import, not createRequire (2 ms faster to load, measured): a
+// bundler for Node (esbuild) cannot follow createRequire, and its bundle then lacks the glue.
+import freshtoken from './freshtoken.cjs'
 export const { refreshAccessToken, TokenCache, OAuthError, createPkce, buildAuthorizeUrl, exchangeCode, revokeToken } = freshtoken

@@ -3,7 +3,8 @@
 // OAuthError, TokenCache single flight. Reports what each page loads (gzip -9).
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
-import { mkdirSync, readdirSync, readFileSync, statSync, symlinkSync } from 'node:fs'
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
 import { fileURLToPath } from 'node:url'
@@ -129,6 +130,23 @@ test('esbuild (browser, ESM bundle) + the .wasm copied beside it, as README says
   t.after(() => site.close())
   check('esbuild', await runPage(site.origin + '/'))
 })
+
+// Server code bundled for Node (a Lambda, a CLI): the bundle alone, copied to a folder with no
+// node_modules, must carry the wasm (the inline copy) and run a real refresh.
+for (const format of ['esm', 'cjs']) {
+  test(`esbuild for Node (${format} bundle, run without node_modules)`, async (t) => {
+    const source = `${IMPORTS}\n${MAIN}\nmain(process.argv[2]).then((r) => console.log(JSON.stringify(r)), (e) => { console.error(e); process.exit(1) })\n`
+    const p = await app('esbuild-node-' + format, { 'src/server.js': source })
+    t.after(() => p.cleanup())
+    const out = `server.${format === 'esm' ? 'mjs' : 'cjs'}`
+    await bundle('esbuild', ['src/server.js', '--bundle', '--platform=node', `--format=${format}`, `--outfile=dist/${out}`, '--log-level=warning'], p.dir)
+    const alone = mkdtempSync(join(tmpdir(), '.freshtoken-alone-'))
+    t.after(() => rmSync(alone, { recursive: true, force: true }))
+    copyFileSync(join(p.dir, 'dist', out), join(alone, out))
+    const { stdout } = await run(process.execPath, [join(alone, out), server.origin], { cwd: alone, timeout: 60_000 })
+    check(`esbuild node ${format}`, { text: stdout.trim(), errors: [], gz: 0 })
+  })
+}
 
 for (const packageExports of [false, true]) {
   test(`Parcel 2 (production${packageExports ? ', packageExports on' : ', defaults'})`, async (t) => {
