@@ -181,13 +181,43 @@ fn classify<'b, B: JsonObject>(
     }
 }
 
+/// The `error` values a token or revocation endpoint sends that are registered: RFC 6749
+/// §5.2 and §4.1.2.1, RFC 6750 §3.1, RFC 7009 §2.2.1, RFC 8628 §3.5, RFC 8707 §2, RFC 9449
+/// §5 and §8.
+const REGISTERED_CODES: [&str; 18] = [
+    "invalid_request",
+    "invalid_client",
+    "invalid_grant",
+    "unauthorized_client",
+    "unsupported_grant_type",
+    "invalid_scope",
+    "access_denied",
+    "server_error",
+    "temporarily_unavailable",
+    "invalid_token",
+    "insufficient_scope",
+    "unsupported_token_type",
+    "authorization_pending",
+    "slow_down",
+    "expired_token",
+    "invalid_target",
+    "invalid_dpop_proof",
+    "use_dpop_nonce",
+];
+
 fn server_error<B: JsonObject>(status: u16, code: String, body: &B, secrets: &[&str]) -> Error {
     // A body can carry an error and tokens at once; none of them may show in the error.
     let sent = [body.text("access_token"), body.text("refresh_token")];
     let mut secrets = secrets.to_vec();
     secrets.extend(sent.iter().flatten().map(String::as_str));
     let redact = |t: &str| redact(t, &secrets);
-    let code = redact(&code);
+    // A registered code is protocol, not an echo: kept as sent, so that a short secret
+    // (found, case-folded, inside "invalid_grant") cannot garble the code callers test.
+    let code = if REGISTERED_CODES.contains(&code.as_str()) {
+        code
+    } else {
+        redact(&code)
+    };
     let description = body.text("error_description").map(|d| redact(&d));
     let mut message = code.clone();
     if let Some(d) = &description {
@@ -509,6 +539,26 @@ mod tests {
             parse(503, "", Some("later")).unwrap_err().retry_after_ms,
             None
         );
+    }
+
+    #[test]
+    fn a_short_secret_does_not_garble_a_registered_code() {
+        // "r" occurs in "invalid_grant"; a code outside the registry is still redacted.
+        let got = |code: &str| {
+            let text = format!(r#"{{"error":"{code}","error_description":"bad r"}}"#);
+            let body = serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(&text);
+            let r = Received {
+                status: 400,
+                retry_after: None,
+                sent_at: SENT,
+                now: SENT + 50.0,
+            };
+            parse_token_response(&r, Ok(&body.unwrap()), &["r"]).unwrap_err()
+        };
+        let e = got("invalid_grant");
+        assert_eq!(e.code, Code::Server("invalid_grant".into()));
+        assert_eq!(e.description.as_deref(), Some("bad [redacted]"));
+        assert_eq!(got("rt_echo").code, Code::Server("[redacted]t_echo".into()));
     }
 
     #[test]

@@ -87,3 +87,18 @@ test(`secrets never leak: ${CASES} random secrets × (Basic, post) × (refreshAc
     }
   }
 })
+
+test('a one-character secret does not garble a registered error code (it still redacts the description)', async () => {
+  // Found bundling an app for Node: refreshToken 'r' turned invalid_grant into
+  // 'invalid_g[redacted]ant', which no caller and not the cache's own invalid_grant rule match.
+  const answer = async () => Response.json({ error: 'invalid_grant', error_description: 'grant r revoked' }, { status: 400 })
+  const opts = { tokenUrl: 'https://auth.example/token', clientId: 'c', clientSecret: 's', refreshToken: 'r', fetch: answer }
+  const err = await ft.refreshAccessToken(opts).catch((e) => e)
+  assert.equal(err.code, 'invalid_grant')
+  assert.equal(err.description, 'g[redacted]ant [redacted] [redacted]evoked')
+  const cache = ft.TokenCache.fromTokenSet({ accessToken: 'held-token', expiresIn: 1 }, { ...opts, failureCooldownMs: 0 })
+  const e2 = await cache.refresh().catch((e) => e)
+  assert.equal(e2.code, 'invalid_grant')
+  assert.equal(cache.hasToken, false, 'invalid_grant drops the held access token')
+  cache.free()
+})
