@@ -29,10 +29,7 @@ pub fn is_refusal(e: &Error) -> bool {
 /// has these errors only for an authenticated client, so the way it was sent is remembered.
 pub fn is_past_authentication(e: &Error) -> bool {
     match &e.code {
-        Code::Server(s) => matches!(
-            s.as_str(),
-            "invalid_grant" | "invalid_scope" | "unauthorized_client" | "unsupported_grant_type"
-        ),
+        Code::Server(s) => crate::response::is_grant_refusal(s),
         _ => false,
     }
 }

@@ -192,7 +192,7 @@ impl Job {
     }
 
     fn failed(&mut self, st: &mut State, p: &Policy, e: Error, jitter: f64) -> Action {
-        if e.code == Code::Server(String::from("invalid_grant")) {
+        if matches!(&e.code, Code::Server(c) if c == "invalid_grant") {
             st.invalidate();
             return self.finish(Outcome::Failed(e));
         }

@@ -43,6 +43,6 @@ pub fn room_for_text(units: u32) -> Result<(), Error> {
 fn oom() -> Error {
     Error::new(
         Code::OutOfMemory,
-        "out of memory: the wasm instance cannot allocate what this call needs",
+        "out of memory: no room in the wasm instance for this call",
     )
 }
