@@ -197,3 +197,34 @@ test('defect 9: lone surrogates refused, lifetimes capped at a year, exactly ref
   c.t += 1
   assert.equal(cache.peek(), undefined, 'less than refreshSkewMs left: not fresh')
 })
+
+test('a gzip body is bounded by the 1 MiB cap as decoded, not by its Content-Length', async (t) => {
+  // Found as a hostile server would: a 255 KB gzip body with a true Content-Length decoded to
+  // 256 MB, and text() read all of it before the cap was checked (Node's RSS +314 MB, 3.4 s).
+  const { createServer } = await import('node:http')
+  const { gzipSync } = await import('node:zlib')
+  const decoded = 64 * 1024 * 1024
+  const bomb = gzipSync(Buffer.concat([Buffer.from('{"access_token":"'), Buffer.alloc(decoded, 'a'), Buffer.from('"}')]))
+  const server = createServer((req, res) => {
+    req.resume()
+    req.on('end', () => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip', 'content-length': String(bomb.length) })
+      res.end(bomb)
+    })
+  }).listen(0, '127.0.0.1')
+  t.after(() => server.close())
+  await new Promise((r) => server.on('listening', r))
+  // The host's fetch decodes; this wrapper counts the decoded bytes the library pulls.
+  let pulled = 0
+  const counting = async (url, init) => {
+    const res = await globalThis.fetch(url, init)
+    const counted = res.body.pipeThrough(new TransformStream({ transform(chunk, c) { pulled += chunk.byteLength; c.enqueue(chunk) } }))
+    return new Response(counted, { status: res.status, headers: res.headers })
+  }
+  const tokenUrl = `http://127.0.0.1:${server.address().port}/token`
+  const err = await ft.refreshAccessToken({ tokenUrl, clientId: 'c', clientSecret: 'client-secret', refreshToken: 'refresh-token', fetch: counting }).catch((e) => e)
+  assert.equal(err.code, 'invalid_response')
+  assert.match(err.message, /body over 1 MiB/)
+  assert.ok(pulled < 4 * 1024 * 1024, `read ${pulled} decoded bytes of ${bomb.length} compressed (${decoded} decoded)`)
+  console.log(`gzip bomb: ${bomb.length} bytes on the wire (${decoded} decoded); the library read ${pulled} decoded bytes, then refused`)
+})
