@@ -10,7 +10,7 @@ use wasm_bindgen_futures::JsFuture;
 
 use super::cache::TokenCache;
 use super::error::to_js;
-use super::js::{self, get, Request};
+use super::js::{self, get, HeaderMap};
 use crate::error::Error;
 
 /// `cache.fetch`: the resource response passes through unchanged, whatever its status.
@@ -53,4 +53,22 @@ async fn send(fetch: &Function, request: &Request, token: &JsValue) -> Result<Js
     let bearer = js_sys::JsString::from("Bearer ").concat(token);
     request.headers().put("authorization", &bearer)?;
     js::settle(fetch.call1(&JsValue::UNDEFINED, request)).await
+}
+
+#[wasm_bindgen]
+extern "C" {
+    /// The host's `Request`, for `cache.fetch`.
+    pub type Request;
+    /// `new Request(input, init)`.
+    #[wasm_bindgen(constructor, catch)]
+    pub fn new(input: &JsValue, init: &JsValue) -> Result<Request, JsValue>;
+    /// `request.clone()`: a replay copy (tees the body).
+    #[wasm_bindgen(method, catch, js_name = clone)]
+    pub fn duplicate(this: &Request) -> Result<Request, JsValue>;
+    /// `request.headers`.
+    #[wasm_bindgen(method, getter)]
+    pub fn headers(this: &Request) -> HeaderMap;
+    /// `headers.set(name, value)`.
+    #[wasm_bindgen(method, catch, js_name = set)]
+    pub fn put(this: &HeaderMap, name: &str, value: &JsValue) -> Result<(), JsValue>;
 }

@@ -238,24 +238,6 @@ extern "C" {
     pub fn get(this: &HeaderMap, name: &str) -> Result<Option<String>, JsValue>;
 }
 
-#[wasm_bindgen]
-extern "C" {
-    /// The host's `Request`, for `cache.fetch`.
-    pub type Request;
-    /// `new Request(input, init)`.
-    #[wasm_bindgen(constructor, catch)]
-    pub fn new(input: &JsValue, init: &JsValue) -> Result<Request, JsValue>;
-    /// `request.clone()`: a replay copy (tees the body).
-    #[wasm_bindgen(method, catch, js_name = clone)]
-    pub fn duplicate(this: &Request) -> Result<Request, JsValue>;
-    /// `request.headers`.
-    #[wasm_bindgen(method, getter)]
-    pub fn headers(this: &Request) -> HeaderMap;
-    /// `headers.set(name, value)`.
-    #[wasm_bindgen(method, catch, js_name = set)]
-    pub fn put(this: &HeaderMap, name: &str, value: &JsValue) -> Result<(), JsValue>;
-}
-
 /// Awaits `v` if it is a promise (or thenable), else takes it as is. A throw or rejection
 /// comes back as `Err` with the thrown value unchanged.
 pub async fn settle(v: Result<JsValue, JsValue>) -> Result<JsValue, JsValue> {
