@@ -213,11 +213,26 @@ fn token_response(r: &mut Rng) -> Result<(), String> {
             if e.retry_after_ms.is_some_and(|x| !x.is_finite() || x < 0.0) {
                 return Err(format!("bad retry_after_ms {:?}", e.retry_after_ms));
             }
+            // The five codes the crate acts on are kept as sent, by design: protocol words,
+            // not echoes (a body whose refresh_token is "invalid_grant" may say so).
+            const KEPT: [&str; 5] = [
+                "invalid_grant",
+                "invalid_scope",
+                "unauthorized_client",
+                "unsupported_grant_type",
+                "invalid_client",
+            ];
+            let code = e.code.as_str().to_string();
+            let kept = KEPT.contains(&code.as_str());
+            let message = match (kept, e.message.strip_prefix(code.as_str())) {
+                (true, Some(rest)) => rest.to_string(),
+                _ => e.message.clone(),
+            };
             let texts = [
-                Some(e.message.clone()),
+                Some(message),
                 e.description.clone(),
                 e.uri.clone(),
-                Some(e.code.as_str().to_string()),
+                (!kept).then_some(code),
             ];
             for t in texts.iter().flatten() {
                 for s in all.iter().filter(|s| s.chars().count() >= 12) {
