@@ -206,7 +206,10 @@ async fn read_body(
 ) -> Result<Result<JsValue, BodyError>, Failure> {
     let stream = get(response, "body");
     let text_fn = get(response, "text");
-    let text = if bounded && text_fn.is_function() {
+    // A body that is no WHATWG stream (node-fetch's is a Node stream) can only be read by
+    // its own `text()`; the cap is then checked after the read.
+    let streams = get(&stream, "getReader").is_function();
+    let text = if (bounded || !streams) && text_fn.is_function() {
         let unreadable = |e: JsValue| deadline.fail(Interrupt::Failed(e));
         let pending = text_fn
             .unchecked_ref::<Function>()
