@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import { after, before, test } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import { gzipSync } from 'node:zlib'
-import { build, preview } from 'vite'
+import { build, createServer, preview } from 'vite'
 import { startTokenServer } from '../server/token-server.mjs'
 import { launch, serveStatic } from './chromium.mjs'
 import { HOST_MAIN, assertCacheResult, project, run } from './helpers.mjs'
@@ -101,6 +101,17 @@ test('Vite 8: vite build + vite preview', async (t) => {
   t.after(() => server.close())
   const url = server.resolvedUrls.local[0]
   check('vite build + preview', await runPage(url))
+})
+
+// What a user runs first: the dev server, whose dependency pre-bundling (esbuild) moves the
+// glue away from its .wasm.
+test('Vite 8: vite dev server (dependency pre-bundling on)', async (t) => {
+  const p = await app('vite-dev', { 'index.html': HTML('/src/index.js') })
+  t.after(() => p.cleanup())
+  const server = await createServer({ root: p.dir, logLevel: 'warn', server: { host: '127.0.0.1', port: 0 } })
+  await server.listen()
+  t.after(() => server.close())
+  check('vite dev', await runPage(server.resolvedUrls.local[0]))
 })
 
 test('Rollup 4 + node-resolve + import-meta-assets (the one line README gives)', async (t) => {
