@@ -31,6 +31,7 @@ pub mod form;
 pub mod grant;
 pub mod lock;
 pub mod num;
+pub mod options;
 pub mod pkce;
 pub mod response;
 pub mod retry_after;

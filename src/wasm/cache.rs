@@ -42,7 +42,7 @@ impl TokenCache {
     /// synchronously.
     #[wasm_bindgen(constructor)]
     pub fn new(options: JsValue) -> Result<TokenCache, JsValue> {
-        let opts = CacheOptions::from_js(&options).map_err(|e| to_js(&e, None))?;
+        let opts = CacheOptions::read(&options, None).map_err(|e| to_js(&e, None))?;
         Ok(Self::with(opts))
     }
 
@@ -181,7 +181,8 @@ impl TokenCache {
 
     /// What the caller's `now` throws passes through unchanged, as everywhere else.
     fn seeded(token_set: &JsValue, options: &JsValue) -> Result<TokenCache, Failure> {
-        let cache = Self::with(CacheOptions::seeded(token_set, options)?);
+        let seed = Some(token_set).filter(|s| s.is_object());
+        let cache = Self::with(CacheOptions::read(options, seed)?);
         let fields = js::token_fields(token_set)?
             .ok_or_else(|| Error::invalid_option("tokenSet", "has no accessToken"))?;
         let now = cache.inner.now()?;

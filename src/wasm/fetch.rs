@@ -146,7 +146,8 @@ struct Got {
 
 async fn post(opts: &RefreshOptions, url: &str, req: &HttpRequest) -> Result<Got, Failure> {
     let fetch = fetch_fn(opts.fetch.as_ref())?;
-    let deadline = Deadline::start(opts.timeout_ms, opts.signal.as_ref())?;
+    let signal = opts.signal.as_ref().map(JsCast::unchecked_ref);
+    let deadline = Deadline::start(opts.timeout_ms, signal)?;
     let init = request_init(req, &deadline.controller.signal());
     let pending = fetch
         .call2(&JsValue::UNDEFINED, &url.into(), &init)
@@ -232,7 +233,7 @@ async fn read_body(
     if text.length() as usize > MAX_BODY_BYTES {
         return Ok(Err(BodyError::TooLarge));
     }
-    super::memory::room_for_text(text.length())?;
+    crate::options::room_for_text::<JsValue>(text.length())?;
     Ok(match js::json_parse(&text) {
         Ok(v) if v.is_object() && !Array::is_array(&v) => Ok(v),
         _ => Err(BodyError::NotJsonObject),

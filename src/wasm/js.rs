@@ -147,7 +147,7 @@ pub fn token_set(t: &TokenFields, raw: &JsValue, refresh_token: Option<&Secret>)
 /// `accessToken` string; `out_of_memory` when its strings do not fit.
 pub fn token_fields(v: &JsValue) -> Result<Option<TokenFields>, crate::error::Error> {
     let at = get(v, "accessToken").dyn_into::<JsString>();
-    super::memory::room_for_text(at.map_or(0, |s| s.length()))?;
+    crate::options::room_for_text::<JsValue>(at.map_or(0, |s| s.length()))?;
     let set = JsObject(v.clone());
     let Some(access_token) = set.text("accessToken") else {
         return Ok(None);
@@ -194,7 +194,7 @@ pub fn stored(value: &JsValue) -> Result<Option<Stored>, crate::error::Error> {
     if text.length() as usize > crate::response::MAX_BODY_BYTES {
         return Ok(None);
     }
-    super::memory::room_for_text(text.length())?;
+    crate::options::room_for_text::<JsValue>(text.length())?;
     let Ok(parsed) = json_parse(text) else {
         return Ok(None);
     };

@@ -32,12 +32,6 @@ pub fn room(bytes: usize) -> Result<(), Error> {
     Ok(())
 }
 
-/// Room for copying a JS string of `units` UTF-16 units in (up to 3 UTF-8 bytes each) and
-/// for what parsing and redacting it copies again: 8 bytes per unit.
-pub fn room_for_text(units: u32) -> Result<(), Error> {
-    room((units as usize).saturating_mul(8))
-}
-
 #[cold]
 #[inline(never)]
 fn oom() -> Error {

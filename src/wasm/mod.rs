@@ -31,7 +31,7 @@ pub use revoke::revoke_token;
 pub fn refresh_access_token(options: JsValue) -> js_sys::Promise {
     js::promise(async move {
         let opts =
-            options::RefreshOptions::from_js(&options).map_err(|e| error::to_js(&e, None))?;
+            options::request(&options, "tokenUrl", true).map_err(|e| error::to_js(&e, None))?;
         let got = grant::refresh(&opts, &opts.refresh_token, &[])
             .await
             .map_err(fetch::Failure::into_js)?;

@@ -10,10 +10,10 @@ use wasm_bindgen::prelude::*;
 use super::error::to_js;
 use super::fetch::Failure;
 use super::js::{self, get, set};
-use super::options::{checked_url, opt_bool, opt_record, opt_string, req_string, RefreshOptions};
 use crate::error::Error;
 use crate::grant::{code_request, Client};
-use crate::pkce::{authorize_query, challenge, verifier_from, AuthorizeRequest};
+use crate::options::{authorize_url, opt_string, req_string};
+use crate::pkce::{challenge, verifier_from};
 use crate::secret::Secret;
 
 /// `{ codeVerifier, codeChallenge, codeChallengeMethod: 'S256' }`: a 43-character verifier
@@ -47,37 +47,6 @@ pub fn build_authorize_url(options: JsValue) -> Result<String, JsValue> {
     authorize_url(&options).map_err(|e| to_js(&e, None))
 }
 
-fn authorize_url(v: &JsValue) -> Result<String, Error> {
-    if !v.is_object() {
-        return Err(Error::invalid_option("options", "must be an object"));
-    }
-    let allow_insecure = opt_bool(v, "allowInsecureHttp")?.unwrap_or(false);
-    let href = checked_url(
-        &req_string(v, "authorizeUrl")?,
-        allow_insecure,
-        "authorizeUrl",
-    )?;
-    let (redirect_uri, scope, state) = (
-        opt_string(v, "redirectUri")?,
-        opt_string(v, "scope")?,
-        opt_string(v, "state")?,
-    );
-    let query = authorize_query(&AuthorizeRequest {
-        client_id: &req_string(v, "clientId")?,
-        redirect_uri: redirect_uri.as_deref(),
-        scope: scope.as_deref(),
-        state: state.as_deref(),
-        code_challenge: &req_string(v, "codeChallenge")?,
-        extra: &opt_record(v, "extraParams")?,
-    })?;
-    let joint = match href.bytes().last() {
-        _ if !href.bytes().any(|b| b == b'?') => "?",
-        Some(b'?') | Some(b'&') => "",
-        _ => "&",
-    };
-    Ok(href + joint + &query)
-}
-
 /// Exchanges an authorization code (RFC 6749 §4.1.3 with PKCE): one request, the options
 /// and errors of `refreshAccessToken` plus `code`, `codeVerifier` and `redirectUri`.
 /// Resolves to a TokenSet (with the server's refresh token).
@@ -85,7 +54,7 @@ fn authorize_url(v: &JsValue) -> Result<String, Error> {
 pub fn exchange_code(options: JsValue) -> Promise {
     js::promise(async move {
         let fail = |e: Error| to_js(&e, None);
-        let opts = RefreshOptions::from_js_without_refresh_token(&options).map_err(fail)?;
+        let opts = super::options::request(&options, "tokenUrl", false).map_err(fail)?;
         let code = Secret::new(req_string(&options, "code").map_err(fail)?);
         let verifier = Secret::new(req_string(&options, "codeVerifier").map_err(fail)?);
         let redirect = opt_string(&options, "redirectUri").map_err(fail)?;

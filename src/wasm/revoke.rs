@@ -10,9 +10,10 @@ use wasm_bindgen::prelude::*;
 use super::error::to_js;
 use super::fetch::{self, Failure};
 use super::js;
-use super::options::{opt_string, req_string, RefreshOptions};
+use super::options::RefreshOptions;
 use crate::error::Error;
 use crate::grant::revocation_request;
+use crate::options::{req_string, token_type_hint};
 use crate::secret::Secret;
 
 /// Revokes one token at `options.revocationUrl` (RFC 7009 §2.1): exactly one request,
@@ -22,9 +23,9 @@ use crate::secret::Secret;
 pub fn revoke_token(options: JsValue) -> Promise {
     js::promise(async move {
         let read = || -> Result<_, Error> {
-            let opts = RefreshOptions::for_revocation(&options)?;
+            let opts = super::options::request(&options, "revocationUrl", false)?;
             let token = Secret::new(req_string(&options, "token")?);
-            Ok((opts, token, hint(&options)?))
+            Ok((opts, token, token_type_hint(&options)?))
         };
         let (opts, token, hint) = read().map_err(|e| to_js(&e, None))?;
         send(&opts, &opts.token_url, &token, hint.as_deref())
@@ -32,18 +33,6 @@ pub fn revoke_token(options: JsValue) -> Promise {
             .map_err(Failure::into_js)?;
         Ok(JsValue::UNDEFINED)
     })
-}
-
-/// `tokenTypeHint`: `refresh_token` or `access_token` (RFC 7009 §2.1), if given.
-fn hint(options: &JsValue) -> Result<Option<String>, Error> {
-    let hint = opt_string(options, "tokenTypeHint")?;
-    match hint.as_deref() {
-        None | Some("refresh_token" | "access_token") => Ok(hint),
-        Some(_) => Err(Error::invalid_option(
-            "tokenTypeHint",
-            "must be 'refresh_token' or 'access_token'",
-        )),
-    }
 }
 
 /// Sends the revocation of `token` to `url`, authenticating the way the token endpoint
