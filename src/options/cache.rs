@@ -91,7 +91,8 @@ fn store<S: Source>(v: &S) -> Result<Option<S>, Error> {
     let store = read(v, "store")?;
     match store.kind() {
         Kind::Undefined | Kind::Null => return Ok(None),
-        Kind::Object | Kind::Array => {}
+        // A function too: a class whose static methods are the store.
+        Kind::Object | Kind::Array | Kind::Func => {}
         _ => return Err(not_a_store()),
     }
     let has = |name| Ok::<_, Error>(matches!(read(&store, name)?.kind(), Kind::Func));

@@ -227,3 +227,22 @@ test('cache.fetch: concurrent 401s cause one refresh; a stream body is not repla
   assert.equal(cache.peek(), undefined, 'but the token was invalidated')
   assert.equal(e.server.stats().tokenRequests, 2)
 })
+
+test('a class whose static methods are the store works as one (a function is an object too)', async (t) => {
+  const e = await edgetag(t, {})
+  class Store {
+    static m = new Map()
+    static async get(k) { return Store.m.get(k) ?? null }
+    static async put(k, v) { Store.m.set(k, v) }
+  }
+  const cache = new ft.TokenCache({ ...e.base, store: Store })
+  const at = await cache.getAccessToken()
+  assert.match(at, /^at-/)
+  assert.equal(Store.m.size, 1)
+  assert.equal(JSON.parse([...Store.m.values()][0]).accessToken, at)
+  // A second cache on the same store adopts the stored token: no second request.
+  assert.equal(await new ft.TokenCache({ ...e.base, store: Store }).getAccessToken(), at)
+  assert.equal(e.server.stats().tokenRequests, 1)
+  // A function without get and put is still refused, with the stable code.
+  assert.throws(() => new ft.TokenCache({ ...e.base, store: () => {} }), (err) => err.code === 'invalid_options' && /^store /.test(err.message))
+})
