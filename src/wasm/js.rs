@@ -21,9 +21,6 @@ extern "C" {
     /// The host's `clearTimeout`.
     #[wasm_bindgen(js_name = clearTimeout)]
     pub fn clear_timeout(id: &JsValue);
-    /// `Object.assign(target, source)`, catching what a hostile Proxy throws.
-    #[wasm_bindgen(js_namespace = Object, js_name = assign, catch)]
-    pub fn object_assign(target: &JsValue, source: &JsValue) -> Result<JsValue, JsValue>;
     /// `Object.entries`, catching what a hostile Proxy throws.
     #[wasm_bindgen(js_namespace = Object, js_name = entries, catch)]
     pub fn object_entries(obj: &JsValue) -> Result<js_sys::Array, JsValue>;
