@@ -25,6 +25,7 @@ mod prelude {
 pub mod auth;
 pub mod b64;
 pub mod cache;
+pub mod drive;
 pub mod engine;
 pub mod error;
 pub mod form;

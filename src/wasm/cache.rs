@@ -259,7 +259,7 @@ async fn revoke(inner: &Inner) -> Result<JsValue, Failure> {
         .as_deref()
         .ok_or_else(|| Error::invalid_option("revocationUrl", "is required for revoke()"))?;
     let rt = inner.state.borrow().refresh_token.clone();
-    super::revoke::send(&o.refresh, url, &rt, Some("refresh_token")).await?;
+    crate::drive::revoke(&o.refresh, url, &rt, Some("refresh_token")).await?;
     inner.state.borrow_mut().revoked();
     inner.views.replace(None);
     if o.store.is_some() {

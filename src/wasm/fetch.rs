@@ -1,8 +1,10 @@
 //! One `POST` through the host's `fetch`, bounded as a whole (headers and body) by
-//! `timeoutMs` and the caller's `AbortSignal`, then parsed by the core.
+//! `timeoutMs` and the caller's `AbortSignal`: the host's side of [`crate::drive::Host`].
 
 #[allow(unused_imports)]
 use crate::prelude::*;
+
+use core::cell::RefCell;
 
 use js_sys::{Array, Function, JsString, Object, Promise, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
@@ -10,25 +12,21 @@ use web_sys::AbortSignal;
 
 use super::deadline::{Deadline, Interrupt};
 use super::error::to_js;
-use super::js::{self, get, set, BodyReader, BodyStream, HeaderMap, JsObject, TextDecoder};
+use super::js::{self, get, set, BodyReader, BodyStream, HeaderMap, TextDecoder};
 use super::options::RefreshOptions;
+use crate::auth::Memory;
+use crate::drive::{Host, Response};
 use crate::error::{Code, Error};
 use crate::grant::HttpRequest;
 use crate::num::parse_digits;
-use crate::response::{parse_token_response, BodyError, Received, TokenFields, MAX_BODY_BYTES};
+use crate::response::{BodyError, MAX_BODY_BYTES};
 
 /// A stream that yields this many chunks without ending is cut off (with the byte cap,
 /// this bounds the read loop even without a timeout).
 const MAX_CHUNKS: usize = 1 << 16;
 
-/// Why a refresh failed: an error of ours (converted to `OAuthError` at the boundary, and
-/// readable by the cache's retry rule), or something the caller's code threw, unchanged.
-pub enum Failure {
-    /// An `OAuthError` to be, with its `cause`.
-    OAuth(Error, Option<JsValue>),
-    /// A value thrown by the caller's `now`, store or hook: passed through as is.
-    Thrown(JsValue),
-}
+/// Why a call failed (see [`crate::drive::Failure`]).
+pub type Failure = crate::drive::Failure<JsValue>;
 
 impl Failure {
     /// The value JS sees.
@@ -40,77 +38,25 @@ impl Failure {
     }
 }
 
-impl From<Error> for Failure {
-    fn from(e: Error) -> Self {
-        Failure::OAuth(e, None)
+/// What each token endpoint accepted from auto-mode clients (`crate::auth`).
+static AUTH_MEMORY: js::Global<RefCell<Memory>> = js::Global(RefCell::new(Memory(Vec::new())));
+
+impl Host for JsValue {
+    fn post(
+        opts: &RefreshOptions,
+        url: &str,
+        req: &HttpRequest,
+    ) -> impl core::future::Future<Output = Result<Response<JsValue>, Failure>> {
+        post(opts, url, req)
     }
-}
 
-/// A successful grant: the fields, the parsed JSON (`raw`), and when the request was sent.
-pub struct Granted {
-    /// Validated token fields.
-    pub fields: TokenFields,
-    /// The whole parsed JSON.
-    pub raw: JsValue,
-    /// Epoch ms, by the caller's clock.
-    pub sent_at: f64,
-}
-
-/// What an endpoint's success is.
-#[derive(Clone, Copy, PartialEq)]
-pub enum Expect {
-    /// A token response.
-    Token,
-    /// A revocation response (RFC 7009): any 2xx, whatever the body; [`Granted::fields`]
-    /// then holds no token.
-    Revoked,
-}
-
-/// Sends `req` to `url` and parses the answer; `secrets`, and the credential of the
-/// request's own `Authorization` header (servers echo it), are redacted from server texts.
-pub async fn exchange(
-    opts: &RefreshOptions,
-    url: &str,
-    req: &HttpRequest,
-    secrets: &[&str],
-    expect: Expect,
-) -> Result<Granted, Failure> {
-    let secrets = with_credential(req, secrets);
-    let sent_at = now(opts.now.as_ref())?;
-    let got = post(opts, url, req).await?;
-    let received = Received {
-        status: got.status,
-        retry_after: got.retry_after.as_deref(),
-        sent_at,
-        now: now(opts.now.as_ref())?,
-    };
-    let raw = got.body.clone().unwrap_or(JsValue::UNDEFINED);
-    let object = got.body.map(JsObject);
-    let body = object.as_ref().map_err(|e| *e);
-    let fields = match expect {
-        Expect::Token => parse_token_response(&received, body, &secrets)?,
-        Expect::Revoked => {
-            crate::response::parse_revocation_response(&received, body, &secrets)?;
-            TokenFields::none()
-        }
-    };
-    Ok(Granted {
-        fields,
-        raw,
-        sent_at,
-    })
-}
-
-/// `secrets` and the credential of the request's own `Authorization` header.
-fn with_credential<'a>(req: &'a HttpRequest, secrets: &[&'a str]) -> Vec<&'a str> {
-    let mut secrets = secrets.to_vec();
-    for (name, value) in &req.headers {
-        if name == "authorization" {
-            secrets.push(value.as_str());
-            secrets.extend(value.get(6..).filter(|_| value.starts_with("Basic ")));
-        }
+    fn now(opts: &RefreshOptions) -> Result<f64, Failure> {
+        now(opts.now.as_ref())
     }
-    secrets
+
+    fn auth_memory() -> &'static RefCell<Memory> {
+        &AUTH_MEMORY.0
+    }
 }
 
 /// The caller's clock (`options.now`), or `Date.now`. Whatever `now` throws passes through.
@@ -137,14 +83,11 @@ pub fn fetch_fn(injected: Option<&Function>) -> Result<Function, Error> {
     }
 }
 
-/// What `fetch` gave us.
-struct Got {
-    status: u16,
-    retry_after: Option<String>,
-    body: Result<JsValue, BodyError>,
-}
-
-async fn post(opts: &RefreshOptions, url: &str, req: &HttpRequest) -> Result<Got, Failure> {
+async fn post(
+    opts: &RefreshOptions,
+    url: &str,
+    req: &HttpRequest,
+) -> Result<Response<JsValue>, Failure> {
     let fetch = fetch_fn(opts.fetch.as_ref())?;
     let signal = opts.signal.as_ref().map(JsCast::unchecked_ref);
     let deadline = Deadline::start(opts.timeout_ms, signal)?;
@@ -175,7 +118,7 @@ async fn post(opts: &RefreshOptions, url: &str, req: &HttpRequest) -> Result<Got
         _ => read_body(&deadline, &response, bounded).await?,
     };
     deadline.done.set(true);
-    Ok(Got {
+    Ok(Response {
         status: status as u16,
         retry_after: header("retry-after"),
         body,

@@ -11,8 +11,7 @@ use core::cell::RefCell;
 use js_sys::{Function, Object, Promise};
 use wasm_bindgen::prelude::*;
 
-use super::driver::run;
-use super::events::Events;
+use super::driver::publish;
 use super::fetch::{self, Failure};
 use super::js::{self, get};
 use super::options::CacheOptions;
@@ -150,7 +149,8 @@ pub fn job(inner: &Rc<Inner>, force: bool) -> Promise {
     }
     let me = inner.clone();
     let p = js::promise(async move {
-        let result = run(&me, force).await;
+        let ended = crate::drive::job::run(&*me, force).await;
+        let result = publish(&me, ended);
         me.inflight.replace(None);
         result.map_err(|f| me.failed(f))
     });
@@ -182,7 +182,7 @@ pub fn ahead(inner: &Rc<Inner>, now: f64) {
     if inner.inflight.borrow().is_some() || inner.state.borrow().cooling(now) {
         return;
     }
-    Events::new(inner.opts.on_event.as_ref()).emit("backgroundRefresh", &[]);
+    crate::drive::events::Events::new(&**inner).background();
     let _ = js::quiet(&job(inner, false));
 }
 

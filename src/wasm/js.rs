@@ -99,11 +99,9 @@ pub fn set_opt(obj: &JsValue, key: &'static str, value: Option<JsValue>) {
 }
 
 /// A parsed JSON object, read field by field.
-pub struct JsObject(pub JsValue);
-
-impl JsonObject for JsObject {
+impl JsonObject for JsValue {
     fn field(&self, key: &'static str) -> Json {
-        let v = get(&self.0, key);
+        let v = get(self, key);
         if v.is_undefined() {
             Json::Missing
         } else if v.is_null() {
@@ -145,7 +143,7 @@ pub fn token_set(t: &TokenFields, raw: &JsValue, refresh_token: Option<&Secret>)
 pub fn token_fields(v: &JsValue) -> Result<Option<TokenFields>, crate::error::Error> {
     let at = get(v, "accessToken").dyn_into::<JsString>();
     crate::options::room_for_text::<JsValue>(at.map_or(0, |s| s.length()))?;
-    let set = JsObject(v.clone());
+    let set = v;
     let Some(access_token) = set.text("accessToken") else {
         return Ok(None);
     };
@@ -195,7 +193,7 @@ pub fn stored(value: &JsValue) -> Result<Option<Stored>, crate::error::Error> {
     let Ok(parsed) = json_parse(text) else {
         return Ok(None);
     };
-    Ok(Stored::from_json(&JsObject(parsed)))
+    Ok(Stored::from_json(&parsed))
 }
 
 #[wasm_bindgen]
@@ -271,10 +269,9 @@ pub fn quiet(p: &js_sys::Promise) -> js_sys::Promise {
         .catch_with(&get(&js_sys::global(), "Boolean"))
 }
 
-/// `setTimeout` as a future.
-pub async fn sleep(ms: f64) {
-    let p = js_sys::Promise::new(&mut |resolve, _| {
+/// A promise that fulfils after `ms`.
+pub fn timer(ms: f64) -> js_sys::Promise {
+    js_sys::Promise::new(&mut |resolve, _| {
         set_timeout(&resolve, ms, &JsValue::UNDEFINED);
-    });
-    let _ = wasm_bindgen_futures::JsFuture::from(p).await;
+    })
 }

@@ -10,7 +10,6 @@ mod driver;
 mod error;
 mod events;
 mod fetch;
-mod grant;
 mod inner;
 mod js;
 mod memory;
@@ -32,7 +31,7 @@ pub fn refresh_access_token(options: JsValue) -> js_sys::Promise {
     js::promise(async move {
         let opts =
             options::request(&options, "tokenUrl", true).map_err(|e| error::to_js(&e, None))?;
-        let got = grant::refresh(&opts, &opts.refresh_token, &[])
+        let got = crate::drive::refresh(&opts, &opts.refresh_token, &[])
             .await
             .map_err(fetch::Failure::into_js)?;
         Ok(js::token_set(

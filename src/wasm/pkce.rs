@@ -61,7 +61,7 @@ pub fn exchange_code(options: JsValue) -> Promise {
         let build =
             |c: &Client| code_request(c, &code, &verifier, redirect.as_deref(), &opts.extras);
         let secrets = [opts.client.secret(), code.expose(), verifier.expose()];
-        let got = super::grant::authenticated(&opts, &build, &secrets)
+        let got = crate::drive::authenticated(&opts, &build, &secrets)
             .await
             .map_err(Failure::into_js)?;
         Ok(js::token_set(

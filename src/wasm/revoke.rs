@@ -8,11 +8,9 @@ use js_sys::Promise;
 use wasm_bindgen::prelude::*;
 
 use super::error::to_js;
-use super::fetch::{self, Failure};
+use super::fetch::Failure;
 use super::js;
-use super::options::RefreshOptions;
 use crate::error::Error;
-use crate::grant::revocation_request;
 use crate::options::{req_string, token_type_hint};
 use crate::secret::Secret;
 
@@ -28,24 +26,9 @@ pub fn revoke_token(options: JsValue) -> Promise {
             Ok((opts, token, token_type_hint(&options)?))
         };
         let (opts, token, hint) = read().map_err(|e| to_js(&e, None))?;
-        send(&opts, &opts.token_url, &token, hint.as_deref())
+        crate::drive::revoke(&opts, &opts.token_url, &token, hint.as_deref())
             .await
             .map_err(Failure::into_js)?;
         Ok(JsValue::UNDEFINED)
     })
-}
-
-/// Sends the revocation of `token` to `url`, authenticating the way the token endpoint
-/// last accepted (auto mode) or as configured.
-pub async fn send(
-    opts: &RefreshOptions,
-    url: &str,
-    token: &Secret,
-    hint: Option<&str>,
-) -> Result<(), Failure> {
-    let secrets = [opts.client.secret(), token.expose()];
-    let client = super::grant::recalled(opts);
-    let req = revocation_request(&client, token, hint, &opts.extras)?;
-    fetch::exchange(opts, url, &req, &secrets, fetch::Expect::Revoked).await?;
-    Ok(())
 }
