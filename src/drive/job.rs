@@ -8,7 +8,10 @@
 #[allow(unused_imports)]
 use crate::prelude::*;
 
+use alloc::boxed::Box;
 use core::cell::RefCell;
+use core::future::Future;
+use core::pin::Pin;
 
 use super::events::{Events, Field};
 use super::{refresh, Failure, Granted, Host};
@@ -58,7 +61,19 @@ pub trait Cache {
     fn listening(&self) -> bool;
     /// Reports `{ type: kind, …fields }`; a throwing listener is ignored.
     fn emit(&self, kind: &'static str, fields: &[(&'static str, Field<'_>)]);
+    /// Starts `f` as a host promise, its first step deferred (a microtask): `Err` is a
+    /// promise rejected with `out_of_memory` when there was no room to start it.
+    fn spawn(f: Task<Self::V>) -> Result<Self::V, Self::V>;
+    /// A settled promise: fulfilled with `Ok`'s value, rejected with `Err`'s.
+    fn settled(v: Result<&Self::V, &Self::V>) -> Self::V;
+    /// Hands a job's promise to the host's `waitUntil`, if one is set (see `setKeepAlive`).
+    fn keep_alive(job: &Self::V);
+    /// Marks a promise nobody awaits as handled: its rejection is no host error.
+    fn quiet(p: &Self::V);
 }
+
+/// A host task: a boxed future of a promise's outcome.
+pub type Task<V> = Pin<Box<dyn Future<Output = Result<V, V>>>>;
 
 /// How a job ended, with what the cache publishes from it.
 pub struct Ended<V> {

@@ -22,6 +22,7 @@ use crate::response::{BodyError, JsonObject, Received, TokenFields};
 pub mod events;
 pub mod job;
 mod request;
+pub mod shared;
 
 pub use request::{authenticated, recalled, refresh, revoke};
 
@@ -32,6 +33,16 @@ pub enum Failure<V> {
     OAuth(Error, Option<V>),
     /// A value thrown by the caller's code.
     Thrown(V),
+}
+
+impl<V: Host> Failure<V> {
+    /// The value a promise rejects with: the `OAuthError`, or what was thrown.
+    pub fn into_value(self) -> V {
+        match self {
+            Failure::OAuth(e, cause) => V::error(&e, cause.as_ref()),
+            Failure::Thrown(v) => v,
+        }
+    }
 }
 
 impl<V> From<Error> for Failure<V> {
@@ -83,6 +94,8 @@ pub trait Host: Source + JsonObject + Default + Clone {
     fn now(opts: &RefreshOptions<Self>) -> Result<f64, Failure<Self>>;
     /// What each token endpoint accepted from auto-mode clients (one per instance).
     fn auth_memory() -> &'static RefCell<Memory>;
+    /// The host's error for `e` (an `OAuthError`), with its `cause`.
+    fn error(e: &Error, cause: Option<&Self>) -> Self;
 }
 
 /// Sends `req` to `url` and parses the answer; `secrets`, and the credential of the

@@ -31,7 +31,12 @@ enum W {
     Entry(Stored),
     B(bool),
     N(f64),
+    Str(String),
     Thrown(&'static str),
+    /// A host error (an `OAuthError` to be): its code.
+    Err(String),
+    /// A promise: its result is in `TASKS` once it settles.
+    P(usize),
 }
 
 struct NoText;
@@ -47,12 +52,17 @@ impl Text for NoText {
     }
 }
 
-/// Only what the flows use of a `Source`: the truth of a lock's answer.
+/// Only what the flows use of a `Source`: the truth of a lock's answer, and the fields of
+/// a TokenSet.
 impl Source for W {
     type Func = ();
     type Text = NoText;
     fn kind(&self) -> Kind {
-        Kind::Other
+        match self {
+            W::Obj(_) => Kind::Object,
+            W::Str(_) => Kind::Text,
+            _ => Kind::Other,
+        }
     }
     fn number(&self) -> f64 {
         f64::NAN
@@ -60,8 +70,13 @@ impl Source for W {
     fn boolean(&self) -> bool {
         *self == W::B(true)
     }
-    fn field(&self, _: &'static str) -> Result<W, Threw> {
-        Ok(W::Undef)
+    fn field(&self, key: &'static str) -> Result<W, Threw> {
+        Ok(match JsonObject::field(self, key) {
+            Json::Str(s) => W::Str(s),
+            Json::Num(n) => W::N(n),
+            Json::Other if key == "raw" => W::Obj(Vec::new()),
+            _ => W::Undef,
+        })
     }
     fn entries(&self) -> Result<W, Threw> {
         Err(Threw)
@@ -148,6 +163,67 @@ impl Host for W {
     fn auth_memory() -> &'static RefCell<crate::auth::Memory> {
         MEMORY.with(|m| *m)
     }
+    fn error(e: &Error, _: Option<&W>) -> W {
+        W::Err(String::from(e.code.as_str()))
+    }
+}
+
+type Task = job::Task<W>;
+
+/// The simulated host's promises: tasks not yet done, and what each promise settled to.
+#[derive(Default)]
+struct Tasks {
+    pending: Vec<(usize, Task)>,
+    settled: std::collections::HashMap<usize, Result<W, W>>,
+    next: usize,
+    /// Whether a task may start now (else `spawn` refuses, as for want of memory).
+    refuse: bool,
+}
+
+std::thread_local! {
+    static TASKS: RefCell<Tasks> = RefCell::new(Tasks::default());
+}
+
+fn tasks<T>(f: impl FnOnce(&mut Tasks) -> T) -> T {
+    TASKS.with(|t| f(&mut t.borrow_mut()))
+}
+
+/// A settled promise of `v`.
+fn settled_promise(v: Result<W, W>) -> W {
+    tasks(|t| {
+        t.next += 1;
+        t.settled.insert(t.next, v);
+        W::P(t.next)
+    })
+}
+
+/// What promise `p` settled to, if it has.
+fn outcome(p: &W) -> Option<Result<W, W>> {
+    let W::P(id) = p else {
+        panic!("{p:?} is no promise");
+    };
+    tasks(|t| t.settled.get(id).cloned())
+}
+
+/// Runs every task until none is left, as a host's microtask queue would (bounded: every
+/// task of these tests ends within a few rounds).
+fn run_tasks() {
+    for _ in 0..100 {
+        let batch = tasks(|t| core::mem::take(&mut t.pending));
+        if batch.is_empty() {
+            return;
+        }
+        for (id, mut task) in batch {
+            match task.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
+                Poll::Ready(v) => tasks(|t| t.settled.insert(id, v)),
+                Poll::Pending => {
+                    tasks(|t| t.pending.push((id, task)));
+                    None
+                }
+            };
+        }
+    }
+    panic!("tasks still pending after 100 rounds");
 }
 
 /// Polls a future of the simulated host to its end: none of its steps ever waits.
@@ -372,7 +448,10 @@ impl Cache for TestCache {
         &self.state
     }
     async fn settle(returned: Result<W, W>) -> Result<W, W> {
-        returned
+        let Ok(p @ W::P(_)) = returned else {
+            return returned;
+        };
+        core::future::poll_fn(|_| outcome(&p).map_or(Poll::Pending, Poll::Ready)).await
     }
     fn store(&self, method: &'static str, args: &[&W]) -> Result<W, W> {
         match (method, args) {
@@ -469,6 +548,28 @@ impl Cache for TestCache {
         }
         self.note(s);
     }
+    fn spawn(f: Task) -> Result<W, W> {
+        tasks(|t| {
+            if t.refuse {
+                return Err(W::Err(String::from("out_of_memory")));
+            }
+            t.next += 1;
+            t.pending.push((t.next, f));
+            Ok(W::P(t.next))
+        })
+    }
+    fn settled(v: Result<&W, &W>) -> W {
+        settled_promise(v.cloned().map_err(Clone::clone))
+    }
+    fn keep_alive(job: &W) {
+        KEPT.with(|k| k.borrow_mut().push(job.clone()));
+    }
+    fn quiet(_: &W) {}
+}
+
+std::thread_local! {
+    /// Every job promise handed to `keep_alive`.
+    static KEPT: RefCell<Vec<W>> = const { RefCell::new(Vec::new()) };
 }
 
 fn kinds(log: &[String]) -> Vec<&str> {
@@ -610,3 +711,6 @@ fn a_throwing_clock_ends_the_job_with_nothing_to_publish() {
     ));
     assert!(c.state.borrow().token.is_none());
 }
+
+#[path = "shared_tests.rs"]
+mod shared_tests;

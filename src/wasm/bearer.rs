@@ -19,7 +19,7 @@ pub async fn fetch(
     input: &JsValue,
     init: &JsValue,
 ) -> Result<JsValue, JsValue> {
-    let fetch = super::fetch::fetch_fn(cache.inner.opts.refresh.fetch.as_ref())
+    let fetch = super::fetch::fetch_fn(cache.inner.cache.opts.refresh.fetch.as_ref())
         .map_err(|e| to_js(&e, None))?;
     let request = Request::new(input, init).map_err(|e| {
         let bad = Error::invalid_option("fetch(input, init)", "is not a valid Request");

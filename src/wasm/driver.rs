@@ -9,23 +9,32 @@ use core::future::Future;
 
 use wasm_bindgen::prelude::*;
 
+use js_sys::{Function, Object, Promise};
+
 use super::events;
-use super::fetch::Failure;
-use super::inner::{views_token_set, Inner};
-use super::js;
+use super::js::{self, get};
 use super::options::CacheOptions;
 use crate::cache::{State, Stored};
 use crate::drive::events::Field;
-use crate::drive::job::{Cache, Ended};
+use crate::drive::job::{Cache, Task};
 use crate::error::Error;
 use crate::response::TokenFields;
 use crate::secret::Secret;
 
-/// After a job: publishes what it left in the state; its TokenSet, or its rejection.
-pub fn publish(inner: &Inner, ended: Result<Ended<JsValue>, Failure>) -> Result<JsValue, Failure> {
-    let ended = ended?;
-    inner.sync_views(ended.built, ended.granted);
-    ended.result.map(|()| views_token_set(inner))
+/// A cache's host side: its options and the core's state.
+pub struct Inner {
+    /// Every option, read once.
+    pub opts: CacheOptions,
+    /// The core's state.
+    pub state: RefCell<State>,
+}
+
+/// The host's `waitUntil`, when it has one (see `setKeepAlive`).
+static KEEP_ALIVE: js::Global<RefCell<Option<Function>>> = js::Global(RefCell::new(None));
+
+/// Sets (or with `None` clears) the host's `waitUntil`.
+pub fn set_keep_alive(f: Option<Function>) {
+    KEEP_ALIVE.0.replace(f);
 }
 
 impl Cache for Inner {
@@ -40,7 +49,15 @@ impl Cache for Inner {
     }
 
     fn store(&self, method: &'static str, args: &[&JsValue]) -> Result<JsValue, JsValue> {
-        self.store_call(method, args)
+        let none = JsValue::UNDEFINED;
+        let store = self.opts.store.as_ref().unwrap_or(&none);
+        let f: Function = get(store, method).unchecked_into();
+        let key = JsValue::from_str(&self.opts.store_key);
+        match args {
+            [] => f.call1(store, &key),
+            [v] => f.call2(store, &key, v),
+            [a, b, ..] => f.call3(store, &key, a, b),
+        }
     }
 
     fn settle(
@@ -61,7 +78,15 @@ impl Cache for Inner {
         js::store_value(entry)
     }
 
+    /// A TokenSet's `raw` is always an object: `{}` for a token with no response behind it.
     fn token_set(t: &TokenFields, raw: &JsValue, rt: &Secret) -> JsValue {
+        let empty;
+        let raw = if raw.is_undefined() {
+            empty = Object::new().into();
+            &empty
+        } else {
+            raw
+        };
         js::token_set(t, raw, Some(rt))
     }
 
@@ -96,5 +121,29 @@ impl Cache for Inner {
 
     fn emit(&self, kind: &'static str, fields: &[(&'static str, Field<'_>)]) {
         events::emit(self.opts.on_event.as_ref(), kind, fields);
+    }
+
+    fn spawn(f: Task<JsValue>) -> Result<JsValue, JsValue> {
+        js::spawn(f).map(JsValue::from).map_err(JsValue::from)
+    }
+
+    fn settled(v: Result<&JsValue, &JsValue>) -> JsValue {
+        match v {
+            Ok(v) => Promise::resolve(v).into(),
+            Err(e) => Promise::reject(e).into(),
+        }
+    }
+
+    /// As a promise that never rejects (the job's error belongs to its callers, not to the
+    /// host's log). Outside a request `waitUntil` throws: nothing needs keeping alive there.
+    fn keep_alive(job: &JsValue) {
+        let Some(wait_until) = KEEP_ALIVE.0.borrow().clone() else {
+            return;
+        };
+        let _ = wait_until.call1(&JsValue::UNDEFINED, &js::quiet(job.unchecked_ref()));
+    }
+
+    fn quiet(p: &JsValue) {
+        let _ = js::quiet(p.unchecked_ref());
     }
 }

@@ -28,16 +28,6 @@ const MAX_CHUNKS: usize = 1 << 16;
 /// Why a call failed (see [`crate::drive::Failure`]).
 pub type Failure = crate::drive::Failure<JsValue>;
 
-impl Failure {
-    /// The value JS sees.
-    pub fn into_js(self) -> JsValue {
-        match self {
-            Failure::OAuth(e, cause) => to_js(&e, cause.as_ref()),
-            Failure::Thrown(v) => v,
-        }
-    }
-}
-
 /// What each token endpoint accepted from auto-mode clients (`crate::auth`).
 static AUTH_MEMORY: js::Global<RefCell<Memory>> = js::Global(RefCell::new(Memory(Vec::new())));
 
@@ -56,6 +46,10 @@ impl Host for JsValue {
 
     fn auth_memory() -> &'static RefCell<Memory> {
         &AUTH_MEMORY.0
+    }
+
+    fn error(e: &Error, cause: Option<&JsValue>) -> JsValue {
+        to_js(e, cause)
     }
 }
 

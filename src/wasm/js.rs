@@ -138,27 +138,6 @@ pub fn token_set(t: &TokenFields, raw: &JsValue, refresh_token: Option<&Secret>)
     obj
 }
 
-/// The other way: a caller's TokenSet (for `TokenCache.fromTokenSet`), `None` without an
-/// `accessToken` string; `out_of_memory` when its strings do not fit.
-pub fn token_fields(v: &JsValue) -> Result<Option<TokenFields>, crate::error::Error> {
-    let at = get(v, "accessToken").dyn_into::<JsString>();
-    crate::options::room_for_text::<JsValue>(at.map_or(0, |s| s.length()))?;
-    let set = v;
-    let Some(access_token) = set.text("accessToken") else {
-        return Ok(None);
-    };
-    Ok(Some(TokenFields {
-        access_token: Secret::new(access_token),
-        token_type: set
-            .text("tokenType")
-            .unwrap_or_else(|| String::from("Bearer")),
-        expires_in: set.non_negative("expiresIn"),
-        expires_at: set.non_negative("expiresAt"),
-        refresh_token: None,
-        scope: set.text("scope"),
-    }))
-}
-
 /// A store entry as the value `store.put` receives: the JSON text
 /// `{"v":1,"accessToken","expiresAt","expiresIn","refreshToken","tokenType","scope"}`.
 pub fn store_value(entry: &Stored) -> JsValue {
@@ -244,12 +223,17 @@ pub async fn settle(v: Result<JsValue, JsValue>) -> Result<JsValue, JsValue> {
 pub fn promise(
     f: impl core::future::Future<Output = Result<JsValue, JsValue>> + 'static,
 ) -> js_sys::Promise {
+    spawn(Box::pin(f)).unwrap_or_else(|refused| refused)
+}
+
+/// Starts a boxed future as a JS promise; `Err`: refused with `out_of_memory`, not started.
+pub fn spawn(
+    f: core::pin::Pin<Box<dyn core::future::Future<Output = Result<JsValue, JsValue>>>>,
+) -> Result<js_sys::Promise, js_sys::Promise> {
     if let Some(refused) = no_room() {
-        return refused;
+        return Err(refused);
     }
-    let boxed: core::pin::Pin<Box<dyn core::future::Future<Output = Result<JsValue, JsValue>>>> =
-        Box::pin(f);
-    wasm_bindgen_futures::future_to_promise(boxed)
+    Ok(wasm_bindgen_futures::future_to_promise(f))
 }
 
 /// A promise rejected with `out_of_memory` when there is no room to start an async call:

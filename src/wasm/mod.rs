@@ -10,7 +10,6 @@ mod driver;
 mod error;
 mod events;
 mod fetch;
-mod inner;
 mod js;
 mod memory;
 mod options;
@@ -33,7 +32,7 @@ pub fn refresh_access_token(options: JsValue) -> js_sys::Promise {
             options::request(&options, "tokenUrl", true).map_err(|e| error::to_js(&e, None))?;
         let got = crate::drive::refresh(&opts, &opts.refresh_token, &[])
             .await
-            .map_err(fetch::Failure::into_js)?;
+            .map_err(fetch::Failure::into_value)?;
         Ok(js::token_set(
             &got.fields,
             &got.raw,

@@ -63,7 +63,7 @@ pub fn exchange_code(options: JsValue) -> Promise {
         let secrets = [opts.client.secret(), code.expose(), verifier.expose()];
         let got = crate::drive::authenticated(&opts, &build, &secrets)
             .await
-            .map_err(Failure::into_js)?;
+            .map_err(Failure::into_value)?;
         Ok(js::token_set(
             &got.fields,
             &got.raw,

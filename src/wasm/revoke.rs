@@ -28,7 +28,7 @@ pub fn revoke_token(options: JsValue) -> Promise {
         let (opts, token, hint) = read().map_err(|e| to_js(&e, None))?;
         crate::drive::revoke(&opts, &opts.token_url, &token, hint.as_deref())
             .await
-            .map_err(Failure::into_js)?;
+            .map_err(Failure::into_value)?;
         Ok(JsValue::UNDEFINED)
     })
 }
