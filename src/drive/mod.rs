@@ -20,6 +20,7 @@ use crate::options::{RefreshOptions, Source};
 use crate::response::{BodyError, JsonObject, Received, TokenFields};
 
 pub mod events;
+pub mod http;
 pub mod job;
 mod request;
 pub mod shared;
@@ -144,4 +145,4 @@ fn with_credential<'a>(req: &'a HttpRequest, secrets: &[&'a str]) -> Vec<&'a str
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -39,10 +39,11 @@ enum W {
     P(usize),
 }
 
-struct NoText;
-impl Text for NoText {
+/// A simulated host's text: only its length in UTF-16 units.
+pub(super) struct Units(pub(super) u32);
+impl Text for Units {
     fn units(&self) -> u32 {
-        0
+        self.0
     }
     fn well_formed(&self) -> bool {
         true
@@ -56,7 +57,7 @@ impl Text for NoText {
 /// a TokenSet.
 impl Source for W {
     type Func = ();
-    type Text = NoText;
+    type Text = Units;
     fn kind(&self) -> Kind {
         match self {
             W::Obj(_) => Kind::Object,
@@ -87,8 +88,8 @@ impl Source for W {
     fn at(&self, _: u32) -> W {
         W::Undef
     }
-    fn into_text(self) -> NoText {
-        NoText
+    fn into_text(self) -> Units {
+        Units(0)
     }
     fn into_func(self) {}
     fn parse_url(_: &str) -> Option<ParsedUrl> {

@@ -12,21 +12,10 @@ use web_sys::{AbortController, AbortSignal};
 
 use super::fetch::Failure;
 use super::js;
-use crate::error::{Code, Error};
-use crate::num::push_u64;
+use crate::drive::http::Interrupt;
 
 /// `setTimeout` takes a signed 32-bit delay; longer ones fire at once, so they mean "none".
 const MAX_TIMER_MS: f64 = 2_147_483_647.0;
-
-/// Why a raced step did not finish.
-pub enum Interrupt {
-    /// `timeoutMs` passed.
-    Timeout,
-    /// The caller's signal fired.
-    Aborted,
-    /// The step itself failed.
-    Failed(JsValue),
-}
 
 /// The time limit and the caller's signal for one request. Every awaited step races
 /// against them, so a `fetch` or body stream that ignores the abort still cannot hang us.
@@ -58,15 +47,15 @@ impl Deadline {
             done: core::cell::Cell::new(false),
         };
         if let Some(s) = signal {
-            if s.aborted() {
-                return Err(deadline.fail(Interrupt::Aborted));
-            }
             let mut listener = None;
             let p = Promise::new(&mut |_, reject| {
                 let _ = s.add_event_listener_with_callback("abort", &reject);
                 listener = Some(reject);
             });
             deadline.signal = listener.map(|l| (s.clone(), p, l));
+            if s.aborted() {
+                return Err(deadline.fail(JsValue::UNDEFINED));
+            }
         }
         if timeout_ms <= MAX_TIMER_MS {
             let mut id = JsValue::UNDEFINED;
@@ -77,9 +66,10 @@ impl Deadline {
         Ok(deadline)
     }
 
-    /// `step`, unless the timer or the signal fires first.
-    pub async fn race(&self, step: Promise) -> Result<JsValue, Failure> {
-        let racers = Array::of1(&step);
+    /// `step` (a promise, or a value taken as is), unless the timer or the signal fires
+    /// first.
+    pub async fn race(&self, step: JsValue) -> Result<JsValue, Failure> {
+        let racers = Array::of1(&Promise::resolve(&step));
         if let Some((p, _)) = &self.timer {
             racers.push(p);
         }
@@ -88,40 +78,19 @@ impl Deadline {
         }
         JsFuture::from(Promise::race(&racers))
             .await
-            .map_err(|reason| {
-                let why = if reason == self.token {
-                    Interrupt::Timeout
-                } else if self.signal.as_ref().is_some_and(|(s, _, _)| s.aborted()) {
-                    Interrupt::Aborted
-                } else {
-                    Interrupt::Failed(reason)
-                };
-                self.fail(why)
-            })
+            .map_err(|reason| self.fail(reason))
     }
 
-    /// The failure for `why`.
-    pub fn fail(&self, why: Interrupt) -> Failure {
-        match why {
-            Interrupt::Timeout => {
-                let mut m = String::from("no complete response within timeoutMs (");
-                push_u64(&mut m, self.timeout_ms as u64);
-                m.push_str(" ms)");
-                Failure::OAuth(Error::new(Code::Timeout, m), None)
-            }
-            Interrupt::Aborted => {
-                let reason = self.signal.as_ref().map(|(s, _, _)| s.reason());
-                let e = Error::new(Code::Aborted, "aborted by the caller's signal");
-                Failure::OAuth(e, reason)
-            }
-            Interrupt::Failed(cause) => {
-                let e = Error::new(
-                    Code::NetworkError,
-                    "the token endpoint could not be reached",
-                );
-                Failure::OAuth(e, Some(cause))
-            }
-        }
+    /// The failure of a step that failed with `reason`: the timer's, the caller's signal
+    /// (when it has fired), or the step's own.
+    pub fn fail(&self, reason: JsValue) -> Failure {
+        let aborted = self.signal.as_ref().filter(|(s, _, _)| s.aborted());
+        let why = match aborted {
+            _ if reason == self.token => Interrupt::Timeout(self.timeout_ms),
+            Some((s, _, _)) => Interrupt::Aborted(s.reason()),
+            None => Interrupt::Failed(reason),
+        };
+        why.failure()
     }
 }
 

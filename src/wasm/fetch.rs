@@ -1,29 +1,26 @@
-//! One `POST` through the host's `fetch`, bounded as a whole (headers and body) by
-//! `timeoutMs` and the caller's `AbortSignal`: the host's side of [`crate::drive::Host`].
+//! The host's side of [`crate::drive::Host`] and [`crate::drive::http::Fetch`]: the
+//! caller's clock, the host's `fetch` with its request init, and the single steps of
+//! reading a response, each raced against the [`Deadline`].
 
 #[allow(unused_imports)]
 use crate::prelude::*;
 
+use alloc::boxed::Box;
 use core::cell::RefCell;
 
-use js_sys::{Array, Function, JsString, Object, Promise, Uint8Array};
+use js_sys::{Function, JsString, Object, Promise, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::AbortSignal;
 
-use super::deadline::{Deadline, Interrupt};
+use super::deadline::Deadline;
 use super::error::to_js;
-use super::js::{self, get, set, BodyReader, BodyStream, HeaderMap, TextDecoder};
+use super::js::{self, get, set, HeaderMap, TextDecoder};
 use super::options::RefreshOptions;
 use crate::auth::Memory;
+use crate::drive::http::Fetch;
 use crate::drive::{Host, Response};
-use crate::error::{Code, Error};
+use crate::error::Error;
 use crate::grant::HttpRequest;
-use crate::num::parse_digits;
-use crate::response::{BodyError, MAX_BODY_BYTES};
-
-/// A stream that yields this many chunks without ending is cut off (with the byte cap,
-/// this bounds the read loop even without a timeout).
-const MAX_CHUNKS: usize = 1 << 16;
 
 /// Why a call failed (see [`crate::drive::Failure`]).
 pub type Failure = crate::drive::Failure<JsValue>;
@@ -37,7 +34,7 @@ impl Host for JsValue {
         url: &str,
         req: &HttpRequest,
     ) -> impl core::future::Future<Output = Result<Response<JsValue>, Failure>> {
-        post(opts, url, req)
+        crate::drive::http::post(opts, url, req)
     }
 
     fn now(opts: &RefreshOptions) -> Result<f64, Failure> {
@@ -77,48 +74,6 @@ pub fn fetch_fn(injected: Option<&Function>) -> Result<Function, Error> {
     }
 }
 
-async fn post(
-    opts: &RefreshOptions,
-    url: &str,
-    req: &HttpRequest,
-) -> Result<Response<JsValue>, Failure> {
-    let fetch = fetch_fn(opts.fetch.as_ref())?;
-    let signal = opts.signal.as_ref().map(JsCast::unchecked_ref);
-    let deadline = Deadline::start(opts.timeout_ms, signal)?;
-    let init = request_init(req, &deadline.controller.signal());
-    let pending = fetch
-        .call2(&JsValue::UNDEFINED, &url.into(), &init)
-        .map(|p| Promise::resolve(&p))
-        .map_err(|e| deadline.fail(Interrupt::Failed(e)))?;
-    let response = deadline.race(pending).await?;
-    let status = get(&response, "status")
-        .as_f64()
-        .filter(|s| (0.0..=599.0).contains(s) && crate::num::is_whole(*s));
-    let Some(status) = status.filter(|_| response.is_object()) else {
-        return Err(
-            Error::new(Code::InvalidResponse, "fetch did not resolve to a Response").into(),
-        );
-    };
-    let headers: HeaderMap = get(&response, "headers").unchecked_into();
-    let header = |name| headers.get(name).ok().flatten();
-    // A Content-Length bounds what `text()` reads only without a Content-Encoding: a 255 KB
-    // gzip body decoded to 256 MB, all read before the cap was checked. (A browser hides
-    // Content-Encoding from a cross-origin response unless the server exposes it; checking
-    // the response type as well cost +49 bytes gzip for a threat a browser tab bounds itself.)
-    let length = header("content-length").as_deref().and_then(parse_digits);
-    let bounded = length.is_some() && header("content-encoding").is_none();
-    let body = match length {
-        Some(n) if n > MAX_BODY_BYTES as u64 => Err(BodyError::TooLarge),
-        _ => read_body(&deadline, &response, bounded).await?,
-    };
-    deadline.done.set(true);
-    Ok(Response {
-        status: status as u16,
-        retry_after: header("retry-after"),
-        body,
-    })
-}
-
 fn request_init(req: &HttpRequest, signal: &AbortSignal) -> JsValue {
     let headers: JsValue = Object::new().into();
     for (name, value) in &req.headers {
@@ -133,108 +88,89 @@ fn request_init(req: &HttpRequest, signal: &AbortSignal) -> JsValue {
     init
 }
 
-/// Reads the whole body (at most 1 MiB) and parses it as a JSON object. When `fetch` itself
-/// bounds the body (`bounded`: a Content-Length within the cap, no Content-Encoding), one
-/// `text()` does (fewer awaited steps than streaming); else the decoded body is streamed and
-/// counted.
-async fn read_body(
-    deadline: &Deadline,
-    response: &JsValue,
-    bounded: bool,
-) -> Result<Result<JsValue, BodyError>, Failure> {
-    let stream = get(response, "body");
-    let text_fn = get(response, "text");
-    // A body that is no WHATWG stream (node-fetch's is a Node stream) can only be read by
-    // its own `text()`; the cap is then checked after the read.
-    let streams = get(&stream, "getReader").is_function();
-    let text = if (bounded || !streams) && text_fn.is_function() {
-        let unreadable = |e: JsValue| deadline.fail(Interrupt::Failed(e));
-        let pending = text_fn
-            .unchecked_ref::<Function>()
-            .call0(response)
-            .map(|p| Promise::resolve(&p))
-            .map_err(unreadable)?;
-        deadline
-            .race(pending)
-            .await?
-            .dyn_into::<JsString>()
-            .unwrap_or_else(|_| JsString::from(""))
-    } else if stream.is_object() {
-        match read_capped(deadline, stream.unchecked_ref()).await? {
-            Some(text) => text,
-            None => return Ok(Err(BodyError::TooLarge)),
-        }
-    } else {
-        JsString::from("")
-    };
-    if text.length() as usize > MAX_BODY_BYTES {
-        return Ok(Err(BodyError::TooLarge));
-    }
-    crate::options::room_for_text::<JsValue>(text.length())?;
-    Ok(match js::json_parse(&text) {
-        Ok(v) if v.is_object() && !Array::is_array(&v) => Ok(v),
-        _ => Err(BodyError::NotJsonObject),
-    })
-}
+impl Fetch for JsValue {
+    /// Boxed: `send` hands it back through a `Result` and the request's future keeps it, so
+    /// a pointer moves instead of the whole struct (−106 bytes gzip).
+    type Deadline = Box<Deadline>;
 
-/// Streams the body through a `TextDecoder`, counting bytes; `None` once past the cap.
-/// The text stays a JS string: it goes straight to `JSON.parse`.
-async fn read_capped(
-    deadline: &Deadline,
-    stream: &BodyStream,
-) -> Result<Option<JsString>, Failure> {
-    let unreadable = |e: JsValue| deadline.fail(Interrupt::Failed(e));
-    let reader = stream.get_reader().map_err(unreadable)?;
-    let decoder = TextDecoder::new().map_err(unreadable)?;
-    let streaming: JsValue = Object::new().into();
-    set(&streaming, "stream", &true.into());
-    let mut text = JsString::from("");
-    let mut bytes = 0usize;
-    let malformed = || -> Failure {
-        Error::new(
-            Code::InvalidResponse,
-            "the body stream yielded something other than bytes",
-        )
-        .into()
-    };
-    for _ in 0..MAX_CHUNKS {
-        let read = reader.read().map_err(unreadable)?;
-        let chunk = deadline.race(Promise::resolve(&read)).await?;
-        if !chunk.is_object() {
-            cancel(reader);
-            return Err(malformed());
+    fn send(
+        opts: &RefreshOptions,
+        url: &str,
+        req: &HttpRequest,
+    ) -> Result<(JsValue, Box<Deadline>), Failure> {
+        let fetch = fetch_fn(opts.fetch.as_ref())?;
+        let signal = opts.signal.as_ref().map(JsCast::unchecked_ref);
+        let deadline = Box::new(Deadline::start(opts.timeout_ms, signal)?);
+        let init = request_init(req, &deadline.controller.signal());
+        match fetch.call2(&JsValue::UNDEFINED, &url.into(), &init) {
+            Ok(pending) => Ok((pending, deadline)),
+            Err(e) => Err(deadline.fail(e)),
         }
-        if get(&chunk, "done").is_truthy() {
-            let tail = decoder
-                .decode(&JsValue::UNDEFINED, &JsValue::UNDEFINED)
-                .map_err(unreadable)?;
-            return Ok(Some(text.concat(&tail.into())));
-        }
-        let value = get(&chunk, "value");
-        let Some(array) = value.dyn_ref::<Uint8Array>() else {
-            cancel(reader);
-            return Err(malformed());
-        };
-        bytes = bytes.saturating_add(array.byte_length() as usize);
-        if bytes > MAX_BODY_BYTES {
-            cancel(reader);
-            return Ok(None);
-        }
-        let piece: JsValue = decoder
-            .decode(&value, &streaming)
-            .map_err(unreadable)?
-            .into();
-        text = text.concat(&piece);
     }
-    cancel(reader);
-    Ok(None)
-}
 
-/// Stops reading a body we will not use; its outcome does not matter. What `cancel()`
-/// returns goes through `Promise.resolve`: a hostile reader's may be no promise at all, and
-/// its rejection must not surface as unhandled.
-fn cancel(reader: BodyReader) {
-    if let Ok(p) = reader.cancel() {
-        let _ = js::quiet(&Promise::resolve(&p));
+    fn race(
+        d: &Box<Deadline>,
+        step: JsValue,
+    ) -> impl core::future::Future<Output = Result<JsValue, Failure>> {
+        d.race(step)
+    }
+
+    fn complete(d: &Box<Deadline>) {
+        d.done.set(true);
+    }
+
+    fn get(obj: &JsValue, key: &'static str) -> JsValue {
+        get(obj, key)
+    }
+
+    fn header(headers: &JsValue, name: &'static str) -> Option<String> {
+        headers
+            .unchecked_ref::<HeaderMap>()
+            .get(name)
+            .ok()
+            .flatten()
+    }
+
+    fn call(d: &Box<Deadline>, obj: &JsValue, method: &'static str) -> Result<JsValue, Failure> {
+        let f = get(obj, method);
+        f.unchecked_ref::<Function>()
+            .call0(obj)
+            .map_err(|e| d.fail(e))
+    }
+
+    fn bytes(chunk: &JsValue) -> Option<usize> {
+        let array = chunk.dyn_ref::<Uint8Array>()?;
+        Some(array.byte_length() as usize)
+    }
+
+    fn decoder(d: &Box<Deadline>) -> Result<JsValue, Failure> {
+        TextDecoder::new().map(JsValue::from).map_err(|e| d.fail(e))
+    }
+
+    fn decode(
+        d: &Box<Deadline>,
+        decoder: &JsValue,
+        chunk: &JsValue,
+        stream: bool,
+    ) -> Result<JsValue, Failure> {
+        let options: JsValue = Object::new().into();
+        set(&options, "stream", &stream.into());
+        let decoder: &TextDecoder = decoder.unchecked_ref();
+        decoder
+            .decode(chunk, &options)
+            .map(JsValue::from)
+            .map_err(|e| d.fail(e))
+    }
+
+    fn concat(a: &JsValue, b: &JsValue) -> JsValue {
+        a.unchecked_ref::<JsString>().concat(b).into()
+    }
+
+    fn parse_json(text: &JsValue) -> Option<JsValue> {
+        js::json_parse(text.unchecked_ref()).ok()
+    }
+
+    fn quiet(returned: &JsValue) {
+        let _ = js::quiet(&Promise::resolve(returned));
     }
 }

@@ -190,21 +190,6 @@ extern "C" {
         options: &JsValue,
     ) -> Result<JsString, JsValue>;
 
-    /// The `getReader()` side of a `ReadableStream` response body.
-    pub type BodyStream;
-    /// `body.getReader()`.
-    #[wasm_bindgen(method, catch, js_name = getReader)]
-    pub fn get_reader(this: &BodyStream) -> Result<BodyReader, JsValue>;
-
-    /// A `ReadableStreamDefaultReader`.
-    pub type BodyReader;
-    /// `reader.read()`.
-    #[wasm_bindgen(method, catch)]
-    pub fn read(this: &BodyReader) -> Result<js_sys::Promise, JsValue>;
-    /// `reader.cancel()`.
-    #[wasm_bindgen(method, catch)]
-    pub fn cancel(this: &BodyReader) -> Result<js_sys::Promise, JsValue>;
-
     /// Anything with a `get(name)` method, like `Headers`.
     pub type HeaderMap;
     /// `headers.get(name)`.
