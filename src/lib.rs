@@ -31,6 +31,7 @@ pub mod error;
 pub mod form;
 pub mod grant;
 pub mod lock;
+pub mod memory;
 pub mod num;
 pub mod options;
 pub mod pkce;

@@ -226,7 +226,7 @@ pub fn spawn(
 /// Out of line: `promise` is instantiated once per caller.
 #[inline(never)]
 fn no_room() -> Option<js_sys::Promise> {
-    let e = super::memory::room(0).err()?;
+    let e = crate::memory::room(0).err()?;
     Some(js_sys::Promise::reject(&super::error::to_js(&e, None)))
 }
 

@@ -13,7 +13,6 @@ mod error;
 mod events;
 mod fetch;
 mod js;
-mod memory;
 mod options;
 mod pkce;
 

@@ -97,7 +97,7 @@ impl Source for JsValue {
     }
 
     fn room(bytes: usize) -> Result<(), Error> {
-        super::memory::room(bytes)
+        crate::memory::room(bytes)
     }
 }
 

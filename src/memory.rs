@@ -4,7 +4,8 @@
 //! entry point, and every step that copies a large value into wasm memory, first checks
 //! that the allocator can give what that step needs (`room`), and refuses the call with
 //! `out_of_memory` if not. The check allocates and frees one block: the allocator keeps
-//! the memory it grew, so the step's own allocations then fit.
+//! the memory it grew, so the step's own allocations then fit. Nothing here knows the host:
+//! the wasm layer calls it, and `cargo test` checks it against the system allocator.
 
 #[allow(unused_imports)]
 use crate::prelude::*;
@@ -39,4 +40,20 @@ fn oom() -> Error {
         Code::OutOfMemory,
         "out of memory: no room in the wasm instance for this call",
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn room_is_refused_with_out_of_memory_only_when_the_allocator_cannot_give_it() {
+        assert!(room(0).is_ok());
+        assert!(room(1 << 20).is_ok());
+        // Past what any allocator can give (or past a valid layout): refused, not a trap.
+        for bytes in [1usize << 62, usize::MAX] {
+            let e = room(bytes).unwrap_err();
+            assert_eq!(e.code.as_str(), "out_of_memory");
+        }
+    }
 }
