@@ -1,11 +1,6 @@
-//! A cache's shared insides, for any host: what callers are served (the published token
-//! and the host's views of it), the one refresh job in flight that every caller joins, the
-//! one started ahead in the background, and the cooldown after a failure. The wasm
-//! layer's `TokenCache` is a thin face over [`Shared`].
-//!
-//! Concurrency: no `RefCell` borrow lives across an `.await`, and a job is started as a
-//! host promise kept in `inflight` before its first step runs, so every caller that finds
-//! the token stale, however many, joins that one promise.
+//! A cache's shared insides, for any host (the wasm `TokenCache` is a face over [`Shared`]):
+//! its views, the one job every caller joins (in `inflight` before its first step runs), the
+//! one started ahead, the cooldown after a failure. No borrow lives across an `.await`.
 
 #[allow(unused_imports)]
 use crate::prelude::*;
@@ -20,31 +15,27 @@ use super::job::{run, Cache, Ended};
 use super::{Failure, Host};
 use crate::cache::{Serve, Stored, Token};
 use crate::error::Error;
-use crate::options::{room_for_text, Kind, Source, Text};
-use crate::response::TokenFields;
+use crate::options::{Kind, Source};
 use crate::secret::Secret;
 
 /// A cache: the host's side of it, and what its callers share.
 pub struct Shared<C: Cache> {
     /// The host's side: options, core state, store, hook, listeners.
     pub cache: C,
-    /// What callers are served: the published token and its host views.
     views: RefCell<Option<Views<C::V>>>,
-    /// The refresh job in flight (a host promise of its TokenSet).
+    /// The job in flight: a host promise of its TokenSet.
     inflight: RefCell<Option<C::V>>,
     /// The last failed refresh's rejection, every waiting caller's during the cooldown.
     failure: RefCell<Option<C::V>>,
 }
 
-/// The published token, and its host views made once per refresh so a hit costs no
-/// encoding. Hits judge freshness by this copy, never by the core's state, which a job may
-/// change before it publishes.
+/// The published token and its host views, made once per refresh (a hit encodes nothing),
+/// with settled promises of the two (one made per hit was half a hit's cost). Hits judge
+/// freshness by it, never by the core's state, which a job changes first.
 struct Views<V> {
     token: Token,
     access_token: V,
     token_set: V,
-    /// Settled promises of the two, handed out on every hit: one can be awaited any number
-    /// of times, and making one per hit was half a hit's cost.
     access_token_promise: V,
     token_set_promise: V,
 }
@@ -60,11 +51,10 @@ impl<C: Cache + 'static> Shared<C> {
         }
     }
 
-    /// A cache holding `token_set` already (`TokenCache.fromTokenSet`): no first refresh.
-    /// `invalid_options` for a TokenSet without an `accessToken` string; what the caller's
-    /// `now` throws passes through.
+    /// A cache holding `token_set` already (`fromTokenSet`): `invalid_options` without an
+    /// `accessToken` string; what the caller's `now` throws passes through.
     pub fn seeded(cache: C, token_set: &C::V) -> Result<Self, Failure<C::V>> {
-        let fields = seed_fields(token_set)?
+        let fields = crate::options::token_set_fields(token_set)?
             .ok_or_else(|| Error::invalid_option("tokenSet", "has no accessToken"))?;
         let me = Self::new(cache);
         let now = me.now()?;
@@ -85,9 +75,8 @@ impl<C: Cache + 'static> Shared<C> {
         C::V::now(&self.cache.options().refresh)
     }
 
-    /// A promise of the access token (`token_only`) or of the whole TokenSet: a hit settles
-    /// at once from the views, also within the skew, where it starts a background refresh;
-    /// a miss shares the last failure during its cooldown, or joins the shared job.
+    /// A promise of the access token (`token_only`) or TokenSet: a hit settles at once (in
+    /// the skew, with a refresh behind it); a miss shares a cooling failure, or the job.
     pub fn get(me: &Rc<Self>, token_only: bool) -> C::V {
         let now = match me.now() {
             Ok(now) => now,
@@ -116,8 +105,7 @@ impl<C: Cache + 'static> Shared<C> {
         })
     }
 
-    /// The access token if it is fresh now, else the host's "nothing" (also when the
-    /// caller's `now` throws: freshness is then unknown).
+    /// The access token if fresh now, else "nothing" (also when the caller's `now` throws).
     pub fn peek(&self) -> C::V {
         let Ok(now) = self.now() else {
             return C::V::default();
@@ -128,9 +116,8 @@ impl<C: Cache + 'static> Shared<C> {
         }
     }
 
-    /// Forgets the access token (after a 401), keeping the refresh token. With
-    /// `access_token`, only if that is the held one and it is at least `minTokenAgeMs` old;
-    /// whether it was dropped. The token is never taken back from the store.
+    /// Forgets the access token (after a 401), never to take it back from the store; with
+    /// `access_token`, only that one, and only past `minTokenAgeMs`. Whether it was dropped.
     pub fn invalidate(&self, access_token: Option<String>) -> bool {
         let state = self.cache.state();
         let dropped = match access_token {
@@ -153,8 +140,7 @@ impl<C: Cache + 'static> Shared<C> {
         dropped
     }
 
-    /// Joins the job in flight, or starts one (`force`: even if the store holds a fresh
-    /// token).
+    /// Joins the job in flight, or starts one (`force`: even past a fresh stored token).
     pub fn job(me: &Rc<Self>, force: bool) -> C::V {
         if let Some(p) = me.inflight.borrow().as_ref() {
             return p.clone();
@@ -175,9 +161,8 @@ impl<C: Cache + 'static> Shared<C> {
         p
     }
 
-    /// Revokes the refresh token at `revocationUrl` (RFC 7009), then forgets the tokens: in
-    /// memory, and in the store (an entry without tokens, which reads as absent). If the
-    /// server refuses, nothing is forgotten.
+    /// Revokes the refresh token (RFC 7009), then forgets the tokens in memory and in the
+    /// store (an entry without tokens); if the server refuses, nothing is forgotten.
     pub fn revoke(me: &Rc<Self>) -> C::V {
         let me = me.clone();
         promise::<C>(async move { me.revoked().await.map_err(Failure::into_value) })
@@ -198,8 +183,8 @@ impl<C: Cache + 'static> Shared<C> {
         self.inflight.borrow().is_some()
     }
 
-    /// How the published token serves a caller at `now` (`Stale` when there is none), and
-    /// `pick` of its views unless stale: one borrow per cache hit.
+    /// How the published token serves at `now` (none: `Stale`), and `pick` of its views
+    /// unless stale: one borrow per hit.
     fn serve<T>(&self, now: f64, pick: impl FnOnce(&Views<C::V>) -> T) -> (Serve, Option<T>) {
         let views = self.views.borrow();
         let Some(v) = views.as_ref() else {
@@ -217,8 +202,8 @@ impl<C: Cache + 'static> Shared<C> {
         self.failure.borrow().clone()
     }
 
-    /// Starts a background refresh of a token still served (none while one runs or while a
-    /// failure cools down). Its rejection is not left unhandled: the next caller sees it.
+    /// Starts a background refresh of a token still served (none while one runs or a
+    /// failure cools down); its rejection is left handled: the next caller sees it.
     fn ahead(me: &Rc<Self>, now: f64) {
         if me.inflight.borrow().is_some() || me.cache.state().borrow().cooling(now) {
             return;
@@ -266,9 +251,8 @@ impl<C: Cache + 'static> Shared<C> {
         }));
     }
 
-    /// Makes the views show the core's token: `built` when it is that token's TokenSet
-    /// already (the one `onTokens` saw), else a new one, with `raw` when `granted` says the
-    /// token came from that response (a token adopted from the store has none).
+    /// Makes the views show the core's token: `built` if it is its TokenSet (`onTokens` saw
+    /// it), else a new one, with `raw` if `granted` is its response (an adopted one has none).
     fn sync_views(&self, built: Option<(Secret, C::V)>, granted: Option<(Secret, C::V)>) {
         let st = self.cache.state().borrow();
         let Some(t) = st.token.clone() else {
@@ -313,28 +297,4 @@ impl<C: Cache + 'static> Shared<C> {
 /// `f` as a host promise (one refused for want of memory if it cannot start).
 fn promise<C: Cache>(f: impl Future<Output = Result<C::V, C::V>> + 'static) -> C::V {
     C::spawn(Box::pin(f)).unwrap_or_else(|refused| refused)
-}
-
-/// The token fields of a caller's TokenSet, `None` without an `accessToken` string;
-/// `out_of_memory` when its strings do not fit.
-fn seed_fields<V: Host>(set: &V) -> Result<Option<TokenFields>, Error> {
-    let at = Source::field(set, "accessToken").unwrap_or_default();
-    let units = match at.kind() {
-        Kind::Text => at.into_text().units(),
-        _ => 0,
-    };
-    room_for_text::<V>(units)?;
-    let Some(access_token) = set.text("accessToken") else {
-        return Ok(None);
-    };
-    Ok(Some(TokenFields {
-        access_token: Secret::new(access_token),
-        token_type: set
-            .text("tokenType")
-            .unwrap_or_else(|| String::from("Bearer")),
-        expires_in: set.non_negative("expiresIn"),
-        expires_at: set.non_negative("expiresAt"),
-        refresh_token: None,
-        scope: set.text("scope"),
-    }))
 }

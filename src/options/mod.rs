@@ -8,6 +8,8 @@
 use crate::prelude::*;
 
 use crate::error::Error;
+use crate::response::{JsonObject, TokenFields};
+use crate::secret::Secret;
 use crate::url::{check_url, UrlParts};
 
 mod cache;
@@ -251,4 +253,30 @@ pub fn checked_url<S: Source>(
     };
     check_url(&parts, allow_insecure, name)?;
     Ok(url.href)
+}
+
+/// The token fields of a caller's TokenSet (`TokenCache.fromTokenSet`), `None` without an `accessToken` string;
+/// `out_of_memory` when its strings do not fit.
+pub fn token_set_fields<V: Source + JsonObject + Default>(
+    set: &V,
+) -> Result<Option<TokenFields>, Error> {
+    let at = Source::field(set, "accessToken").unwrap_or_default();
+    let units = match at.kind() {
+        Kind::Text => at.into_text().units(),
+        _ => 0,
+    };
+    room_for_text::<V>(units)?;
+    let Some(access_token) = set.text("accessToken") else {
+        return Ok(None);
+    };
+    Ok(Some(TokenFields {
+        access_token: Secret::new(access_token),
+        token_type: set
+            .text("tokenType")
+            .unwrap_or_else(|| String::from("Bearer")),
+        expires_in: set.non_negative("expiresIn"),
+        expires_at: set.non_negative("expiresAt"),
+        refresh_token: None,
+        scope: set.text("scope"),
+    }))
 }
