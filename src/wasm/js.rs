@@ -198,9 +198,14 @@ extern "C" {
 }
 
 /// Awaits `v` if it is a promise (or thenable), else takes it as is. A throw or rejection
-/// comes back as `Err` with the thrown value unchanged.
-pub async fn settle(v: Result<JsValue, JsValue>) -> Result<JsValue, JsValue> {
-    wasm_bindgen_futures::JsFuture::from(js_sys::Promise::resolve(&v?)).await
+/// comes back as `Err` with the thrown value unchanged. The host's future itself, not one
+/// wrapping it: every waiting caller holds one.
+pub fn settle(v: Result<JsValue, JsValue>) -> wasm_bindgen_futures::JsFuture {
+    let p = match v {
+        Ok(v) => js_sys::Promise::resolve(&v),
+        Err(e) => js_sys::Promise::reject(&e),
+    };
+    wasm_bindgen_futures::JsFuture::from(p)
 }
 
 /// Runs `f` as a JS promise. Every call site shares one instantiation of the executor's
