@@ -70,6 +70,9 @@ pub trait Cache {
     fn keep_alive(job: &Self::V);
     /// Marks a promise nobody awaits as handled: its rejection is no host error.
     fn quiet(p: &Self::V);
+    /// A promise of the `accessToken` of the TokenSet `job` fulfils with (its rejection
+    /// passed on): a waiting caller holds no future of ours.
+    fn access_token_of(job: &Self::V) -> Self::V;
 }
 
 /// A host task: a boxed future of a promise's outcome.

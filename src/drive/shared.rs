@@ -99,10 +99,7 @@ impl<C: Cache + 'static> Shared<C> {
         if !token_only {
             return job;
         }
-        promise::<C>(async move {
-            let set = C::settle(Ok(job)).await?;
-            Ok(Source::field(&set, "accessToken").unwrap_or_default())
-        })
+        C::access_token_of(&job)
     }
 
     /// The access token if fresh now, else "nothing" (also when the caller's `now` throws).

@@ -566,6 +566,14 @@ impl Cache for TestCache {
         KEPT.with(|k| k.borrow_mut().push(job.clone()));
     }
     fn quiet(_: &W) {}
+    fn access_token_of(job: &W) -> W {
+        let job = job.clone();
+        let picked = Self::spawn(Box::pin(async move {
+            let set = Self::settle(Ok(job)).await?;
+            Ok(Source::field(&set, "accessToken").unwrap_or_default())
+        }));
+        picked.unwrap_or_else(|refused| refused)
+    }
 }
 
 std::thread_local! {

@@ -143,6 +143,10 @@ impl Cache for Inner {
         let _ = wait_until.call1(&JsValue::UNDEFINED, &js::quiet(job.unchecked_ref()));
     }
 
+    fn access_token_of(job: &JsValue) -> JsValue {
+        js::access_token_of(job)
+    }
+
     fn quiet(p: &JsValue) {
         let _ = js::quiet(p.unchecked_ref());
     }

@@ -53,10 +53,13 @@ fn start() {
 /// string `code`. So errors rebuilt from plain data (the Durable Object client, which
 /// loads no wasm) or made by another copy of the package pass it too.
 fn brand_check(class: &JsValue) {
-    let check = Closure::<dyn Fn(JsValue) -> bool>::new(|v: JsValue| {
-        v.is_instance_of::<js_sys::Error>()
+    // Returns a JsValue, not a bool: the same closure type as `js::access_token_of`'s, so
+    // the two share one shim.
+    let check = Closure::<dyn Fn(JsValue) -> JsValue>::new(|v: JsValue| {
+        let branded = v.is_instance_of::<js_sys::Error>()
             && get(&v, "name").as_string().as_deref() == Some("OAuthError")
-            && get(&v, "code").is_string()
+            && get(&v, "code").is_string();
+        JsValue::from(branded)
     });
     let desc = Object::new();
     set(&desc, "value", &check.into_js_value());

@@ -27,11 +27,14 @@ extern "C" {
     /// `JSON.parse` on a JS string, without copying it through wasm memory.
     #[wasm_bindgen(js_namespace = JSON, js_name = parse, catch)]
     pub fn json_parse(text: &JsString) -> Result<JsValue, JsValue>;
-    /// A promise, for `catch` with any function (js-sys's `catch` wants a `Closure`).
+    /// A promise, for `catch` and `then` with any function (js-sys's want a `Closure`).
     type Caught;
     /// `promise.catch(onRejected)`.
     #[wasm_bindgen(method, js_name = catch)]
     fn catch_with(this: &Caught, on_rejected: &JsValue) -> js_sys::Promise;
+    /// `promise.then(onFulfilled)`.
+    #[wasm_bindgen(method, js_name = then)]
+    fn then_with(this: &Caught, on_fulfilled: &JsValue) -> js_sys::Promise;
     /// `Reflect.set` without a try/catch wrapper in the glue: only for objects freshtoken
     /// made itself, where it cannot throw.
     #[wasm_bindgen(js_namespace = Reflect, js_name = set)]
@@ -248,4 +251,17 @@ pub fn timer(ms: f64) -> js_sys::Promise {
     js_sys::Promise::new(&mut |resolve, _| {
         set_timeout(&resolve, ms, &JsValue::UNDEFINED);
     })
+}
+
+/// The function `set => set.accessToken`, made once.
+static PICK_ACCESS_TOKEN: Global<core::cell::OnceCell<JsValue>> =
+    Global(core::cell::OnceCell::new());
+
+/// `job.then(set => set.accessToken)`: a waiting caller is a host callback, not a future.
+pub fn access_token_of(job: &JsValue) -> JsValue {
+    let pick = PICK_ACCESS_TOKEN.0.get_or_init(|| {
+        let f = Closure::<dyn Fn(JsValue) -> JsValue>::new(|set: JsValue| get(&set, "accessToken"));
+        f.into_js_value()
+    });
+    job.unchecked_ref::<Caught>().then_with(pick).into()
 }
