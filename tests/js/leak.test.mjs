@@ -22,6 +22,28 @@ after(() => p.cleanup())
 const opts = { tokenUrl: 'https://auth.example/token', clientId: 'c', clientSecret: 's', refreshToken: 'r' }
 const settle = async () => { for (let i = 0; i < 3; i++) { globalThis.gc(); await new Promise((r) => setTimeout(r, 20)) } }
 
+test('100,000 callers waiting on one refresh hold no wasm memory each (one request, every caller its token)', async () => {
+  let requests = 0
+  const fetch = async () => {
+    requests++
+    await new Promise((r) => setTimeout(r, 20))
+    return new Response(JSON.stringify({ access_token: 'AT-' + requests, expires_in: 7200 }), { headers: { 'content-type': 'application/json' } })
+  }
+  const warmUp = new ft.TokenCache({ ...opts, fetch })
+  await Promise.all(Array.from({ length: 1_000 }, () => warmUp.getAccessToken()))
+  warmUp.free()
+  const warm = memory.buffer.byteLength
+  const cache = new ft.TokenCache({ ...opts, fetch })
+  const waiting = Array.from({ length: 100_000 }, (_, i) => (i % 10 ? cache.getAccessToken() : cache.getToken()))
+  const got = await Promise.all(waiting)
+  console.log(`# 100,000 waiting callers: wasm memory ${warm} → ${memory.buffer.byteLength} bytes`)
+  assert.equal(requests, 2)
+  assert.ok(got.every((v, i) => (i % 10 ? v : v.accessToken) === 'AT-2'))
+  // A Rust future per waiting caller (before c326373) grew it by 19.7 MB here.
+  assert.ok(memory.buffer.byteLength <= warm + 1024 * 1024, `grew from ${warm} to ${memory.buffer.byteLength}`)
+  cache.free()
+})
+
 test('100,000 caches created and freed: wasm memory flat after warm-up', async () => {
   for (let i = 0; i < 10_000; i++) new ft.TokenCache(opts).free()
   const warm = memory.buffer.byteLength
