@@ -18,7 +18,7 @@ use super::{refresh, Failure, Granted, Host};
 use crate::cache::{State, Stored};
 use crate::engine::{Action, Event, Job, Outcome};
 use crate::error::Error;
-use crate::options::{CacheOptions, Source};
+use crate::options::{CacheOptions, RefreshOptions, Source};
 use crate::response::TokenFields;
 use crate::secret::Secret;
 
@@ -73,6 +73,20 @@ pub trait Cache {
     /// A promise of the `accessToken` of the TokenSet `job` fulfils with (its rejection
     /// passed on): a waiting caller holds no future of ours.
     fn access_token_of(job: &Self::V) -> Self::V;
+    /// `cache.fetch`'s request: the `fetch` to send it with (see `options.fetch`) and
+    /// `new Request(input, init)`; `Err`: the rejection (`invalid_options`).
+    fn request(
+        opts: &RefreshOptions<Self::V>,
+        input: &Self::V,
+        init: &Self::V,
+    ) -> Result<(Self::V, Self::V), Self::V>;
+    /// Whether `init` has a body that is a stream (it cannot be replayed).
+    fn streams(init: &Self::V) -> bool;
+    /// A copy of `request` to send while it is kept for a retry (tees its body).
+    fn duplicate(request: &Self::V) -> Result<Self::V, Self::V>;
+    /// Sends `request` through `fetch` with `Authorization: Bearer {token}`: what `fetch`
+    /// returned (awaited by [`Cache::settle`]), or what threw.
+    fn send(fetch: &Self::V, request: &Self::V, token: &Self::V) -> Result<Self::V, Self::V>;
 }
 
 /// A host task: a boxed future of a promise's outcome.

@@ -19,6 +19,7 @@ use crate::grant::HttpRequest;
 use crate::options::{RefreshOptions, Source};
 use crate::response::{BodyError, JsonObject, Received, TokenFields};
 
+pub mod bearer;
 pub mod events;
 pub mod http;
 pub mod job;
@@ -84,7 +85,7 @@ pub enum Expect {
 
 /// The host's side of one request. `Default` is its "nothing" (`undefined`).
 #[allow(async_fn_in_trait)]
-pub trait Host: Source + JsonObject + Default + Clone {
+pub trait Host: Source + JsonObject + Default + Clone + PartialEq {
     /// One `POST` of `req` to `url`, bounded by the options' timeout and signal.
     async fn post(
         opts: &RefreshOptions<Self>,

@@ -202,3 +202,94 @@ fn revocation_forgets_the_tokens_in_memory_and_in_the_store_only_once_accepted()
         "the rotated refresh token: {bodies:?}"
     );
 }
+
+/// `cache.fetch(url, init)` run to its end: the response's status, or the rejection.
+fn fetch_through(s: &Rc<Shared<TestCache>>, url: &str, init: W) -> Result<f64, W> {
+    let fetched = crate::drive::bearer::fetch(s.clone(), W::Str(String::from(url)), init);
+    let p = TestCache::spawn(Box::pin(fetched)).ok().unwrap();
+    run_tasks();
+    outcome(&p)
+        .unwrap()
+        .map(|r| Source::number(&Source::field(&r, "status").unwrap()))
+}
+
+fn resource_sent() -> Vec<String> {
+    server(|sv| core::mem::take(&mut sv.resource_sent))
+}
+
+#[test]
+fn cache_fetch_retries_a_401_once_with_a_new_token_unless_the_body_is_a_stream() {
+    let s = seeded(7200.0);
+    server(|sv| {
+        sv.resource.extend([200.0, 401.0, 200.0]);
+        sv.answers.push_back(token("AT1", None));
+    });
+    assert_eq!(fetch_through(&s, "/a", W::Undef), Ok(200.0));
+    assert_eq!(resource_sent(), ["Str(\"/a (copy)\") Str(\"AT0\")"]);
+    assert_eq!(sent(), 0, "no refresh for a 200");
+    // A 401: invalidated, refreshed, retried once with the kept request.
+    assert_eq!(fetch_through(&s, "/b", W::Undef), Ok(200.0));
+    assert_eq!(
+        resource_sent(),
+        [
+            "Str(\"/b (copy)\") Str(\"AT0\")",
+            "Str(\"/b\") Str(\"AT1\")"
+        ]
+    );
+    assert_eq!(sent(), 1);
+    // A 401 again: passed through after one retry, not a loop.
+    server(|sv| {
+        sv.resource.extend([401.0, 401.0]);
+        sv.answers.push_back(token("AT2", None));
+    });
+    assert_eq!(fetch_through(&s, "/c", W::Undef), Ok(401.0));
+    assert_eq!(resource_sent().len(), 2);
+    // A stream body: sent once, itself; its 401 still drops the token.
+    server(|sv| sv.resource.push_back(401.0));
+    assert_eq!(fetch_through(&s, "/d", W::Thrown("stream")), Ok(401.0));
+    assert_eq!(resource_sent(), ["Str(\"/d\") Str(\"AT2\")"]);
+    assert!(!s.has_token());
+    // A request the host refuses: the rejection, nothing sent.
+    let p = TestCache::spawn(Box::pin(crate::drive::bearer::fetch(
+        s.clone(),
+        W::Undef,
+        W::Undef,
+    )));
+    run_tasks();
+    assert_eq!(
+        outcome(&p.ok().unwrap()),
+        Some(Err(W::Err(String::from("invalid_options"))))
+    );
+    assert!(resource_sent().is_empty());
+}
+
+#[test]
+fn cache_fetch_keeps_a_token_another_caller_already_replaced() {
+    let s = seeded(7200.0);
+    server(|sv| {
+        sv.resource.extend([401.0, 200.0]);
+        sv.answers.push_back(token("AT1", None));
+    });
+    // The token is replaced (a refresh elsewhere) while the request is out.
+    let fetched = crate::drive::bearer::fetch(s.clone(), W::Str(String::from("/a")), W::Undef);
+    let p = TestCache::spawn(Box::pin(fetched)).ok().unwrap();
+    Shared::job(&s, true);
+    run_tasks();
+    assert_eq!(
+        outcome(&p).unwrap(),
+        Ok(W::Obj(vec![("status", Json::Num(200.0))]))
+    );
+    assert_eq!(
+        sent(),
+        1,
+        "one refresh: the 401 did not drop the newer token"
+    );
+    assert_eq!(
+        resource_sent(),
+        [
+            "Str(\"/a (copy)\") Str(\"AT0\")",
+            "Str(\"/a\") Str(\"AT1\")"
+        ]
+    );
+    assert_eq!(at(&s.peek()).as_deref(), Some("AT1"));
+}

@@ -66,7 +66,10 @@ impl Source for W {
         }
     }
     fn number(&self) -> f64 {
-        f64::NAN
+        match self {
+            W::N(n) => *n,
+            _ => f64::NAN,
+        }
     }
     fn boolean(&self) -> bool {
         *self == W::B(true)
@@ -120,6 +123,10 @@ struct Server {
     sent: Vec<HttpRequest>,
     now: f64,
     clock_throws: bool,
+    /// The resource server of `cache.fetch`: the status of each answer, in order.
+    resource: VecDeque<f64>,
+    /// Every resource request: `{request} {token}`.
+    resource_sent: Vec<String>,
 }
 
 std::thread_local! {
@@ -566,6 +573,30 @@ impl Cache for TestCache {
         KEPT.with(|k| k.borrow_mut().push(job.clone()));
     }
     fn quiet(_: &W) {}
+    fn request(_: &RefreshOptions<W>, input: &W, _: &W) -> Result<(W, W), W> {
+        match input {
+            W::Str(url) => Ok((W::Undef, W::Str(url.clone()))),
+            _ => Err(W::Err(String::from("invalid_options"))),
+        }
+    }
+    fn streams(init: &W) -> bool {
+        *init == W::Thrown("stream")
+    }
+    fn duplicate(request: &W) -> Result<W, W> {
+        let W::Str(url) = request else {
+            panic!("not a request: {request:?}");
+        };
+        Ok(W::Str(format!("{url} (copy)")))
+    }
+    fn send(_: &W, request: &W, token: &W) -> Result<W, W> {
+        let status = server(|s| {
+            s.resource_sent.push(format!("{request:?} {token:?}"));
+            s.resource.pop_front().expect("a scripted resource answer")
+        });
+        // Answered later, as a host's fetch is: other tasks run meanwhile.
+        let response = W::Obj(vec![("status", Json::Num(status))]);
+        Self::spawn(Box::pin(async move { Ok(response) }))
+    }
     fn access_token_of(job: &W) -> W {
         let job = job.clone();
         let picked = Self::spawn(Box::pin(async move {

@@ -102,10 +102,8 @@ impl TokenCache {
     /// `fetch` with `Authorization: Bearer …`; on a 401, invalidates that token, refreshes
     /// once (joining any refresh in flight) and retries once, unless the body is a stream.
     pub fn fetch(&self, input: JsValue, init: JsValue) -> Promise {
-        let this = TokenCache {
-            inner: self.inner.clone(),
-        };
-        super::js::promise(async move { super::bearer::fetch(&this, &input, &init).await })
+        let fetched = crate::drive::bearer::fetch(self.inner.clone(), input, init);
+        super::js::promise(fetched)
     }
 
     /// Revokes the refresh token at `revocationUrl` (RFC 7009), then forgets the tokens: in

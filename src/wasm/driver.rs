@@ -11,9 +11,12 @@ use wasm_bindgen::prelude::*;
 
 use js_sys::{Function, Object, Promise};
 
+use super::bearer::Request;
+use super::error::to_js;
 use super::events;
+use super::fetch;
 use super::js::{self, get};
-use super::options::CacheOptions;
+use super::options::{CacheOptions, RefreshOptions};
 use crate::cache::{State, Stored};
 use crate::drive::events::Field;
 use crate::drive::job::{Cache, Task};
@@ -145,6 +148,39 @@ impl Cache for Inner {
 
     fn access_token_of(job: &JsValue) -> JsValue {
         js::access_token_of(job)
+    }
+
+    fn request(
+        opts: &RefreshOptions,
+        input: &JsValue,
+        init: &JsValue,
+    ) -> Result<(JsValue, JsValue), JsValue> {
+        let fetch = fetch::fetch_fn(opts.fetch.as_ref()).map_err(|e| to_js(&e, None))?;
+        let request = Request::new(input, init).map_err(|e| {
+            let bad = Error::invalid_option("fetch(input, init)", "is not a valid Request");
+            to_js(&bad, Some(&e))
+        })?;
+        Ok((fetch.into(), request.into()))
+    }
+
+    fn streams(init: &JsValue) -> bool {
+        get(&get(init, "body"), "getReader").is_function()
+    }
+
+    fn duplicate(request: &JsValue) -> Result<JsValue, JsValue> {
+        request
+            .unchecked_ref::<Request>()
+            .duplicate()
+            .map(JsValue::from)
+    }
+
+    fn send(fetch: &JsValue, request: &JsValue, token: &JsValue) -> Result<JsValue, JsValue> {
+        let bearer = js_sys::JsString::from("Bearer ").concat(token);
+        let req: &Request = request.unchecked_ref();
+        req.headers().put("authorization", &bearer)?;
+        fetch
+            .unchecked_ref::<Function>()
+            .call1(&JsValue::UNDEFINED, request)
     }
 
     fn quiet(p: &JsValue) {
