@@ -1,5 +1,6 @@
-//! A cache's host side ([`crate::drive::job::Cache`]): the store, `onTokens`, timers and
-//! listeners of the JS host. The job itself is driven by [`crate::drive::job`].
+//! A cache's host side ([`crate::drive::job::Cache`]): the store, `onTokens`, timers,
+//! promises, listeners and `cache.fetch`'s `Request` of the JS host. What they are used
+//! for is decided in [`crate::drive`].
 
 #[allow(unused_imports)]
 use crate::prelude::*;
