@@ -12,11 +12,10 @@ use wasm_bindgen::prelude::*;
 
 use js_sys::{Function, Object, Promise};
 
-use super::bearer::Request;
 use super::error::to_js;
 use super::events;
 use super::fetch;
-use super::js::{self, get};
+use super::js::{self, get, Request};
 use super::options::{CacheOptions, RefreshOptions};
 use crate::cache::{State, Stored};
 use crate::drive::events::Field;

@@ -5,7 +5,6 @@
 #[allow(unused_imports)]
 use crate::prelude::*;
 
-mod bearer;
 mod cache;
 mod deadline;
 mod driver;
