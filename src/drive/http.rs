@@ -148,7 +148,7 @@ async fn read_body<H: Fetch>(
         Some(H::race(d, pending).await?).filter(|t| matches!(t.kind(), Kind::Text))
     } else if is_object(&stream) {
         match read_capped(d, &stream).await? {
-            Some(text) => text,
+            Some(text) => Some(text),
             None => return Ok(Err(BodyError::TooLarge)),
         }
     } else {
@@ -166,13 +166,10 @@ async fn read_body<H: Fetch>(
     Ok(parsed.ok_or(BodyError::NotJsonObject))
 }
 
-/// Streams the body through the host's decoder, counting bytes: its text (`None` inside:
-/// empty), or `None` once past the cap. The text stays the host's: it goes straight to its
+/// Streams the body through the host's decoder, counting bytes: its text, or `None` once
+/// past the cap. The text stays the host's: it goes straight to its
 /// JSON parser.
-async fn read_capped<H: Fetch>(
-    d: &H::Deadline,
-    stream: &H,
-) -> Result<Option<Option<H>>, Failure<H>> {
+async fn read_capped<H: Fetch>(d: &H::Deadline, stream: &H) -> Result<Option<H>, Failure<H>> {
     let reader = H::call(d, stream, "getReader")?;
     let decoder = H::decoder(d)?;
     let mut text = None;
@@ -183,7 +180,7 @@ async fn read_capped<H: Fetch>(
         // A chunk that is no object has no `done` and no bytes: malformed, below.
         if H::get(&chunk, "done").boolean() {
             let tail = H::decode(d, &decoder, &H::default(), false)?;
-            return Ok(Some(Some(join(text, tail))));
+            return Ok(Some(join(text, tail)));
         }
         let value = H::get(&chunk, "value");
         let Some(size) = H::bytes(&value) else {
