@@ -10,7 +10,7 @@ use crate::secret::Secret;
 
 mod store;
 mod token;
-pub use store::{client_credentials_key, default_store_key, Stored, STORE_FIELDS};
+pub use store::{client_credentials_key, default_store_key, Stored};
 pub use token::Token;
 
 /// How the cache treats lifetimes and failures.

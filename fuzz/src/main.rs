@@ -449,7 +449,16 @@ fn form(r: &mut Rng) -> Result<(), String> {
 
 fn store_value(r: &mut Rng) -> Result<(), String> {
     let mut fields = Vec::new();
-    for k in ["v"].into_iter().chain(freshtoken::cache::STORE_FIELDS) {
+    let names = [
+        "v",
+        "accessToken",
+        "expiresAt",
+        "expiresIn",
+        "refreshToken",
+        "tokenType",
+        "scope",
+    ];
+    for k in names {
         if r.chance(4) {
             continue;
         }

@@ -6,17 +6,6 @@ use crate::prelude::*;
 use super::Token;
 use crate::secret::Secret;
 
-/// The fields of a store value besides `"v": 1`: the TokenSet's own names, so the writer
-/// copies them from a TokenSet.
-pub const STORE_FIELDS: [&str; 6] = [
-    "accessToken",
-    "expiresAt",
-    "expiresIn",
-    "refreshToken",
-    "tokenType",
-    "scope",
-];
-
 /// A store entry, as read back or to be written: the held token (when there is one) and
 /// the refresh token in use.
 #[derive(Clone, Debug, Default, PartialEq)]

@@ -110,23 +110,49 @@ impl Source for F {
     }
 }
 
-impl Fetch for F {
-    type Deadline = ();
-    fn send(_: &RefreshOptions<F>, _: &str, _: &HttpRequest) -> Result<(F, ()), Failure<F>> {
-        note("fetch");
-        match script(|s| s.response.clone()) {
-            F::Threw(e) => Err(Interrupt::Failed(F::Threw(e)).failure()),
-            r => Ok((r, ())),
-        }
+/// No timer fires and no signal is given here: a step fails only by itself.
+impl Abort for F {
+    fn controller() -> Result<(F, F), F> {
+        Ok((F::Func, F::Undef))
     }
-    async fn race(_: &(), step: F) -> Result<F, Failure<F>> {
+    fn abort(_: &F) {
+        note("abort");
+    }
+    fn listen(_: &F) -> (F, F) {
+        panic!("no signal is given")
+    }
+    fn unlisten(_: &F, _: &F) {}
+    fn aborted(_: &F) -> bool {
+        false
+    }
+    fn reason(_: &F) -> F {
+        F::Undef
+    }
+    fn token() -> F {
+        F::Arr
+    }
+    fn alarm(_: f64, _: &F) -> (F, F) {
+        (F::Undef, F::Undef)
+    }
+    fn disarm(_: &F) {}
+    async fn race(step: F, _: [Option<&F>; 2]) -> Result<F, F> {
         match step {
-            F::Threw(e) => Err(Interrupt::Failed(F::Threw(e)).failure()),
+            F::Threw(e) => Err(F::Threw(e)),
             v => Ok(v),
         }
     }
-    fn complete(_: &()) {
-        note("complete");
+}
+
+impl Fetch for F {
+    fn fetch_fn(_: &RefreshOptions<F>) -> Result<F, Error> {
+        Ok(F::Func)
+    }
+    fn send(_: &F, _: &str, _: &HttpRequest, _: &F) -> Result<F, F> {
+        note("fetch");
+        match script(|s| s.response.clone()) {
+            F::Threw(e) => Err(F::Threw(e)),
+            r => Ok(r),
+        }
     }
     fn get(obj: &F, key: &'static str) -> F {
         let F::Obj(o) = obj else {
@@ -142,7 +168,7 @@ impl Fetch for F {
             _ => None,
         }
     }
-    fn call(_: &(), _: &F, method: &'static str) -> Result<F, Failure<F>> {
+    fn call(_: &F, method: &'static str) -> Result<F, F> {
         note(method);
         let returned = match method {
             "text" => script(|s| s.text.clone()),
@@ -157,7 +183,7 @@ impl Fetch for F {
             _ => panic!("{method}() called"),
         };
         match returned {
-            F::Threw(e) if method != "read" => Err(Interrupt::Failed(F::Threw(e)).failure()),
+            F::Threw(e) if method != "read" => Err(F::Threw(e)),
             v => Ok(v),
         }
     }
@@ -167,10 +193,10 @@ impl Fetch for F {
             _ => None,
         }
     }
-    fn decoder(_: &()) -> Result<F, Failure<F>> {
+    fn decoder() -> Result<F, F> {
         Ok(F::Undef)
     }
-    fn decode(_: &(), _: &F, chunk: &F, _: bool) -> Result<F, Failure<F>> {
+    fn decode(_: &F, chunk: &F, _: bool) -> Result<F, F> {
         Ok(F::Str(match chunk {
             F::Bytes(b) => b.clone(),
             _ => String::new(),
@@ -269,7 +295,7 @@ fn a_body_bounded_by_its_length_is_read_by_text_else_streamed_and_counted() {
     });
     assert!(matches!(body(&got), Ok(F::Obj(_))));
     assert_eq!(got.as_ref().ok().unwrap().retry_after.as_deref(), Some("5"));
-    assert_eq!(calls, ["fetch", "text", "complete"]);
+    assert_eq!(calls, ["fetch", "text"]);
     // No length, or a length with a Content-Encoding (it counts encoded bytes): streamed.
     for headers in [
         &[][..],
@@ -283,10 +309,7 @@ fn a_body_bounded_by_its_length_is_read_by_text_else_streamed_and_counted() {
             body(&got),
             Ok(&F::Obj(vec![("json", F::Str(String::from("{\"a\":1}")))]))
         );
-        assert_eq!(
-            calls,
-            ["fetch", "getReader", "read", "read", "read", "complete"]
-        );
+        assert_eq!(calls, ["fetch", "getReader", "read", "read", "read"]);
     }
 }
 
@@ -295,7 +318,7 @@ fn the_cap_holds_with_a_length_without_one_and_after_a_text_read() {
     let over = (MAX_BODY_BYTES + 1).to_string();
     let (got, calls) = post_with(|s| s.response = response(200.0, &[("content-length", &over)]));
     assert_eq!(body(&got), Err(BodyError::TooLarge));
-    assert_eq!(calls, ["fetch", "complete"], "nothing read");
+    assert_eq!(calls, ["fetch"], "nothing read, nothing aborted");
     let half = "x".repeat(MAX_BODY_BYTES / 2 + 1);
     let (got, calls) = post_with(|s| {
         s.response = response(200.0, &[]);
@@ -311,7 +334,6 @@ fn the_cap_holds_with_a_length_without_one_and_after_a_text_read() {
             "read",
             "cancel",
             "quiet Num(1.0)",
-            "complete"
         ],
         "cut off at the chunk past the cap, the reader cancelled, its answer left alone"
     );
@@ -327,7 +349,7 @@ fn the_cap_holds_with_a_length_without_one_and_after_a_text_read() {
     };
     let (got, calls) = no_stream(F::Str("x".repeat(MAX_BODY_BYTES + 1)));
     assert_eq!(body(&got), Err(BodyError::TooLarge));
-    assert_eq!(calls, ["fetch", "text", "complete"]);
+    assert_eq!(calls, ["fetch", "text"]);
     assert_eq!(
         body(&no_stream(F::Str(String::from("[1]"))).0),
         Err(BodyError::NotJsonObject)
@@ -354,7 +376,14 @@ fn a_stream_that_yields_no_bytes_fails_at_once_and_an_endless_one_is_cut_off() {
         );
         assert_eq!(
             calls,
-            ["fetch", "getReader", "read", "cancel", "quiet Num(1.0)"]
+            [
+                "fetch",
+                "getReader",
+                "read",
+                "cancel",
+                "quiet Num(1.0)",
+                "abort"
+            ]
         );
     }
     let (got, calls) = post_with(|s| {
@@ -399,5 +428,5 @@ fn what_is_no_response_or_cannot_be_read_is_an_error_with_its_cause() {
     ));
     let (got, calls) = post_with(|s| s.response = F::Threw("refused"));
     assert!(code(&got).starts_with("network_error: "));
-    assert_eq!(calls, ["fetch"]);
+    assert_eq!(calls, ["fetch", "abort"]);
 }

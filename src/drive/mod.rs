@@ -20,6 +20,7 @@ use crate::options::{RefreshOptions, Source};
 use crate::response::{BodyError, JsonObject, Received, TokenFields};
 
 pub mod bearer;
+pub mod deadline;
 pub mod events;
 pub mod http;
 pub mod job;

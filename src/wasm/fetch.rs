@@ -1,22 +1,23 @@
-//! The host's side of [`crate::drive::Host`] and [`crate::drive::http::Fetch`]: the
-//! caller's clock, the host's `fetch` with its request init, and the single steps of
-//! reading a response, each raced against the [`Deadline`].
+//! The host's side of [`crate::drive::Host`], [`crate::drive::http::Fetch`] and
+//! [`crate::drive::deadline::Abort`]: the caller's clock, the host's `fetch` with its
+//! request init, the single steps of reading a response, and the timers and abort signals
+//! each step is raced against.
 
 #[allow(unused_imports)]
 use crate::prelude::*;
 
-use alloc::boxed::Box;
 use core::cell::RefCell;
 
-use js_sys::{Function, JsString, Object, Promise, Uint8Array};
+use js_sys::{Array, Function, JsString, Object, Promise, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
-use web_sys::AbortSignal;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{AbortController, AbortSignal};
 
-use super::deadline::Deadline;
 use super::error::to_js;
 use super::js::{self, get, set, HeaderMap, TextDecoder};
 use super::options::RefreshOptions;
 use crate::auth::Memory;
+use crate::drive::deadline::Abort;
 use crate::drive::http::Fetch;
 use crate::drive::{Host, Response};
 use crate::error::Error;
@@ -74,7 +75,7 @@ pub fn fetch_fn(injected: Option<&Function>) -> Result<Function, Error> {
     }
 }
 
-fn request_init(req: &HttpRequest, signal: &AbortSignal) -> JsValue {
+fn request_init(req: &HttpRequest, signal: &JsValue) -> JsValue {
     let headers: JsValue = Object::new().into();
     for (name, value) in &req.headers {
         js::set_named(&headers, name, &value.as_str().into());
@@ -89,34 +90,19 @@ fn request_init(req: &HttpRequest, signal: &AbortSignal) -> JsValue {
 }
 
 impl Fetch for JsValue {
-    /// Boxed: `send` hands it back through a `Result` and the request's future keeps it, so
-    /// a pointer moves instead of the whole struct (−106 bytes gzip).
-    type Deadline = Box<Deadline>;
+    fn fetch_fn(opts: &RefreshOptions) -> Result<JsValue, Error> {
+        fetch_fn(opts.fetch.as_ref()).map(JsValue::from)
+    }
 
     fn send(
-        opts: &RefreshOptions,
+        fetch: &JsValue,
         url: &str,
         req: &HttpRequest,
-    ) -> Result<(JsValue, Box<Deadline>), Failure> {
-        let fetch = fetch_fn(opts.fetch.as_ref())?;
-        let signal = opts.signal.as_ref().map(JsCast::unchecked_ref);
-        let deadline = Box::new(Deadline::start(opts.timeout_ms, signal)?);
-        let init = request_init(req, &deadline.controller.signal());
-        match fetch.call2(&JsValue::UNDEFINED, &url.into(), &init) {
-            Ok(pending) => Ok((pending, deadline)),
-            Err(e) => Err(deadline.fail(e)),
-        }
-    }
-
-    fn race(
-        d: &Box<Deadline>,
-        step: JsValue,
-    ) -> impl core::future::Future<Output = Result<JsValue, Failure>> {
-        d.race(step)
-    }
-
-    fn complete(d: &Box<Deadline>) {
-        d.done.set(true);
+        signal: &JsValue,
+    ) -> Result<JsValue, JsValue> {
+        let init = request_init(req, signal);
+        let f: &Function = fetch.unchecked_ref();
+        f.call2(&JsValue::UNDEFINED, &url.into(), &init)
     }
 
     fn get(obj: &JsValue, key: &'static str) -> JsValue {
@@ -131,11 +117,10 @@ impl Fetch for JsValue {
             .flatten()
     }
 
-    fn call(d: &Box<Deadline>, obj: &JsValue, method: &'static str) -> Result<JsValue, Failure> {
+    #[inline(always)]
+    fn call(obj: &JsValue, method: &'static str) -> Result<JsValue, JsValue> {
         let f = get(obj, method);
-        f.unchecked_ref::<Function>()
-            .call0(obj)
-            .map_err(|e| d.fail(e))
+        f.unchecked_ref::<Function>().call0(obj)
     }
 
     fn bytes(chunk: &JsValue) -> Option<usize> {
@@ -143,23 +128,15 @@ impl Fetch for JsValue {
         Some(array.byte_length() as usize)
     }
 
-    fn decoder(d: &Box<Deadline>) -> Result<JsValue, Failure> {
-        TextDecoder::new().map(JsValue::from).map_err(|e| d.fail(e))
+    fn decoder() -> Result<JsValue, JsValue> {
+        TextDecoder::new().map(JsValue::from)
     }
 
-    fn decode(
-        d: &Box<Deadline>,
-        decoder: &JsValue,
-        chunk: &JsValue,
-        stream: bool,
-    ) -> Result<JsValue, Failure> {
+    fn decode(decoder: &JsValue, chunk: &JsValue, stream: bool) -> Result<JsValue, JsValue> {
         let options: JsValue = Object::new().into();
         set(&options, "stream", &stream.into());
         let decoder: &TextDecoder = decoder.unchecked_ref();
-        decoder
-            .decode(chunk, &options)
-            .map(JsValue::from)
-            .map_err(|e| d.fail(e))
+        decoder.decode(chunk, &options).map(JsValue::from)
     }
 
     fn concat(a: &JsValue, b: &JsValue) -> JsValue {
@@ -172,5 +149,70 @@ impl Fetch for JsValue {
 
     fn quiet(returned: &JsValue) {
         let _ = js::quiet(&Promise::resolve(returned));
+    }
+}
+
+impl Abort for JsValue {
+    fn controller() -> Result<(JsValue, JsValue), JsValue> {
+        let c = AbortController::new()?;
+        let signal = c.signal().into();
+        Ok((c.into(), signal))
+    }
+
+    fn abort(controller: &JsValue) {
+        controller.unchecked_ref::<AbortController>().abort();
+    }
+
+    fn listen(signal: &JsValue) -> (JsValue, JsValue) {
+        let mut listener = JsValue::UNDEFINED;
+        let p = Promise::new(&mut |_, reject| {
+            let s: &AbortSignal = signal.unchecked_ref();
+            let _ = s.add_event_listener_with_callback("abort", &reject);
+            listener = reject.into();
+        });
+        (p.into(), listener)
+    }
+
+    fn unlisten(signal: &JsValue, listener: &JsValue) {
+        let s: &AbortSignal = signal.unchecked_ref();
+        let _ = s.remove_event_listener_with_callback("abort", listener.unchecked_ref());
+    }
+
+    fn aborted(signal: &JsValue) -> bool {
+        signal.unchecked_ref::<AbortSignal>().aborted()
+    }
+
+    fn reason(signal: &JsValue) -> JsValue {
+        signal.unchecked_ref::<AbortSignal>().reason()
+    }
+
+    fn token() -> JsValue {
+        Object::new().into()
+    }
+
+    fn alarm(ms: f64, token: &JsValue) -> (JsValue, JsValue) {
+        let mut id = JsValue::UNDEFINED;
+        let p = Promise::new(&mut |_, reject| id = js::set_timeout(&reject, ms, token));
+        (p.into(), id)
+    }
+
+    fn disarm(id: &JsValue) {
+        js::clear_timeout(id);
+    }
+
+    fn race(
+        step: JsValue,
+        rivals: [Option<&JsValue>; 2],
+    ) -> impl core::future::Future<Output = Result<JsValue, JsValue>> {
+        let racers = Array::of1(&Promise::resolve(&step));
+        // Not `flatten()`: its adapter cost more than two `if let`s.
+        let [a, b] = rivals;
+        if let Some(a) = a {
+            racers.push(a);
+        }
+        if let Some(b) = b {
+            racers.push(b);
+        }
+        JsFuture::from(Promise::race(&racers))
     }
 }

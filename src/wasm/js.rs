@@ -142,12 +142,11 @@ pub fn token_set(t: &TokenFields, raw: &JsValue, refresh_token: Option<&Secret>)
 }
 
 /// A store entry as the value `store.put` receives: the JSON text
-/// `{"v":1,"accessToken","expiresAt","expiresIn","refreshToken","tokenType","scope"}`.
+/// `{"accessToken","tokenType","expiresIn","expiresAt","refreshToken","scope","v":1}`, a
+/// TokenSet's fields (its `raw` left undefined, which JSON leaves out).
 pub fn store_value(entry: &Stored) -> JsValue {
-    let obj: JsValue = Object::new().into();
-    set(&obj, "v", &1.into());
     let rt = entry.refresh_token.as_ref();
-    let from = match &entry.token {
+    let obj = match &entry.token {
         Some(t) => token_set(&t.fields(), &JsValue::UNDEFINED, rt),
         None => {
             let o: JsValue = Object::new().into();
@@ -155,9 +154,7 @@ pub fn store_value(entry: &Stored) -> JsValue {
             o
         }
     };
-    for k in crate::cache::STORE_FIELDS {
-        set_opt(&obj, k, Some(get(&from, k)).filter(|x| !x.is_undefined()));
-    }
+    set(&obj, "v", &1.into());
     js_sys::JSON::stringify(&obj).map_or(JsValue::NULL, JsValue::from)
 }
 

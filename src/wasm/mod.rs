@@ -6,7 +6,6 @@
 use crate::prelude::*;
 
 mod cache;
-mod deadline;
 mod driver;
 mod error;
 mod events;
